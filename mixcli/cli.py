@@ -1,0 +1,118 @@
+"""The `mixcli` command line: thin Typer commands over mixcli.pipeline.run.
+
+Nothing heavy is imported at module level, so `mixcli --help` stays instant.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+
+EXAMPLES = """
+Examples:
+
+  mixcli mixup data/ out/ --alpha 0.2
+
+  mixcli cutmix data/ out/ --prob 0.5 --size 256x256 --format png
+
+  mixcli cutmix out/ out2/          # chain: out/ is a valid DATA
+"""
+
+app = typer.Typer(
+    help="MixUp / CutMix a labelled image folder (DATA/train.csv) into OUT, with soft labels.\n\n" + EXAMPLES,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+Data = Annotated[Path, typer.Argument(help="Dataset folder holding train.csv, the images, or a train/ folder of them.", show_default=False)]
+Out = Annotated[Path, typer.Argument(help="Output folder: mixed images under OUT/images and OUT/train.csv.", show_default=False)]
+Alpha = Annotated[float, typer.Option(help="Beta(alpha, alpha) parameter of the mixing weight lam; > 0.")]
+Prob = Annotated[float, typer.Option(help="Probability that a row is mixed; other rows pass through unchanged.")]
+Seed = Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes, whatever --workers.")]
+Csv = Annotated[Optional[Path], typer.Option("--csv", help="CSV to read instead of DATA/train.csv.", show_default=False)]
+ImageDir = Annotated[Optional[Path], typer.Option(help="Folder the CSV's image paths are relative to [default: DATA or DATA/train].", show_default=False)]
+Smoothing = Annotated[float, typer.Option(help="Label smoothing EPS: y = (1-EPS)*y + EPS/K before mixing.")]
+Size = Annotated[Optional[str], typer.Option(help="Resize every image to WIDTHxHEIGHT first, e.g. 256x256 [default: keep sizes].", show_default=False)]
+Format = Annotated[str, typer.Option("--format", help="Output image format: jpg or png (lossless).")]
+Quality = Annotated[int, typer.Option(help="JPEG quality, 1-100.")]
+Workers = Annotated[int, typer.Option(help="Worker threads [default: all cores].", show_default=False)]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Write into a non-empty OUT.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
+Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+MinMax = Annotated[
+    Optional[tuple[float, float]],
+    typer.Option(metavar="LO HI", help="Box sides uniform in [LO, HI] of the image sides (instead of lam), box inside the image.", show_default=False),
+]
+CorrectLam = Annotated[bool, typer.Option("--correct-lam/--no-correct-lam", help="Label weight from the clipped box's area (else the drawn lam).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mixcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    pass
+
+
+@app.command()
+def mixup(
+    data: Data, out: Out, alpha: Alpha = 1.0, prob: Prob = 1.0, label_smoothing: Smoothing = 0.0,
+    size: Size = None, fmt: Format = "jpg", quality: Quality = 95, seed: Seed = 0, workers: Workers = 0,
+    csv: Csv = None, image_dir: ImageDir = None, overwrite: Overwrite = False, quiet: Quiet = False, json_: Json = False,
+) -> None:
+    """Blend each row with a partner: out = lam*A + (1-lam)*B, label likewise."""
+    _run(locals(), "mixup")
+
+
+@app.command()
+def cutmix(
+    data: Data, out: Out, alpha: Alpha = 1.0, prob: Prob = 1.0, minmax: MinMax = None, correct_lam: CorrectLam = True,
+    label_smoothing: Smoothing = 0.0, size: Size = None, fmt: Format = "jpg", quality: Quality = 95, seed: Seed = 0,
+    workers: Workers = 0, csv: Csv = None, image_dir: ImageDir = None, overwrite: Overwrite = False,
+    quiet: Quiet = False, json_: Json = False,
+) -> None:
+    """Paste a box of a partner into each row; label weights by area."""
+    _run(locals(), "cutmix")
+
+
+def _run(opts: dict, op: str) -> None:
+    """Build the Job from a command's options, run it, report; errors become one line and an exit code."""
+    from .config import Job, parse_size
+    from .errors import MixcliError
+
+    quiet, as_json = opts.pop("quiet"), opts.pop("json_")
+    try:
+        opts["size"] = parse_size(opts["size"]) if opts["size"] else None
+        from .pipeline import run
+
+        summary = run(Job(op=op, **opts), progress=not quiet)
+    except MixcliError as e:
+        typer.echo(f"mixcli: error: {e}", err=True)
+        raise typer.Exit(e.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("mixcli: interrupted", err=True)
+        raise typer.Exit(130) from None
+    if not quiet:
+        typer.echo(_summary_line(summary), err=True)
+    if as_json:
+        typer.echo(json.dumps(summary))
+
+
+def _summary_line(s: dict) -> str:
+    ops = ", ".join(f"{s[op]} {op}" for op in ("mixup", "cutmix", "none") if s[op])
+    return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s"
+
+
+def main() -> None:
+    app(prog_name="mixcli")

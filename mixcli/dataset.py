@@ -1,0 +1,122 @@
+"""Reading a dataset: train.csv, its image root, and each row's label as a class vector.
+
+A CSV with `p_<class>` columns (a previous mixcli output) gives soft labels; otherwise the
+`label` column gives one class per row. Every problem is found here, before anything is
+written, and raised as a MixcliError naming the offending rows.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import MixcliError, listing
+
+SOFT_PREFIX = "p_"
+_INT = re.compile(r"^-?\d+$")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """images: paths as written in the CSV; files: where they are; targets: (rows, classes)."""
+
+    csv: Path
+    root: Path
+    images: list[str]
+    files: list[Path]
+    classes: list
+    targets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def load_dataset(data: Path, csv: Path | None = None, image_dir: Path | None = None) -> Dataset:
+    """Read DATA's train.csv (or `csv`) and find the images (DATA, DATA/train or `image_dir`)."""
+    csv = Path(csv) if csv is not None else Path(data) / "train.csv"
+    table = read_table(csv)
+    images = table["image"].tolist()
+    root = Path(image_dir) if image_dir is not None else _find_root(Path(data), images)
+    files = [root / name for name in images]
+    missing = [name for name, f in zip(images, files) if not f.is_file()]
+    if missing:
+        raise MixcliError(f"{len(missing)} image(s) listed in {csv} not found under {root}: {listing(missing)}")
+    classes, targets = _targets(table, csv)
+    return Dataset(csv=csv, root=root, images=images, files=files, classes=classes, targets=targets)
+
+
+def read_table(csv: Path) -> pd.DataFrame:
+    """The CSV as strings, checked for the columns and values mixcli needs."""
+    if not csv.is_file():
+        raise MixcliError(f"no CSV at {csv} (expected columns image,label; see --csv)")
+    try:
+        # Only empty cells are missing: a class may well be called "NA" or "None".
+        table = pd.read_csv(
+            csv, sep=_sniff_separator(csv), dtype=str, encoding="utf-8-sig",
+            keep_default_na=False, na_values=[""], skipinitialspace=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise MixcliError(f"cannot read {csv}: {str(e).splitlines()[0]}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    soft = [c for c in table.columns if c.startswith(SOFT_PREFIX)]
+    needed = ["image"] + ([] if soft else ["label"])
+    absent = [c for c in needed if c not in table.columns]
+    if absent:
+        raise MixcliError(f"{csv} has no {' or '.join(absent)} column (columns: {', '.join(table.columns)})")
+    if table.empty:
+        raise MixcliError(f"{csv} has no rows")
+    for col in needed + soft:
+        empty = table.index[table[col].isna()].tolist()
+        if empty:
+            raise MixcliError(f"{csv}: empty {col} in {len(empty)} row(s): {_rows(empty)}")
+    return table
+
+
+def _sniff_separator(csv: Path) -> str:
+    """',' unless the header line names the columns with ';' or a tab."""
+    with open(csv, encoding="utf-8-sig", errors="replace") as f:
+        header = f.readline()
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    return max(counts, key=lambda sep: (counts[sep], sep == ","))
+
+
+def _find_root(data: Path, images: list[str]) -> Path:
+    """DATA, or DATA/train when more of the listed images are found there."""
+    candidates = [data] + ([data / "train"] if (data / "train").is_dir() else [])
+    found = [sum((root / name).is_file() for name in images) for root in candidates]
+    return candidates[int(np.argmax(found))]
+
+
+def _targets(table: pd.DataFrame, csv: Path) -> tuple[list, np.ndarray]:
+    """Sorted classes and a (rows, classes) float64 array of label weights."""
+    soft = [c for c in table.columns if c.startswith(SOFT_PREFIX)]
+    if soft:
+        classes, conv = _sorted_classes([c[len(SOFT_PREFIX):] for c in soft])
+        column = {conv(c[len(SOFT_PREFIX):]): c for c in soft}
+        try:
+            targets = table[[column[c] for c in classes]].astype(np.float64).to_numpy()
+        except ValueError:
+            raise MixcliError(f"{csv}: the {SOFT_PREFIX}<class> columns must hold numbers") from None
+        bad = np.flatnonzero(~np.isfinite(targets).all(axis=1) | (targets < 0).any(axis=1))
+        if len(bad):
+            raise MixcliError(f"{csv}: label weights must be finite and >= 0, not in row(s) {_rows(bad)}")
+        return classes, targets
+    labels = table["label"].str.strip().tolist()
+    classes, conv = _sorted_classes(labels)
+    index = {c: k for k, c in enumerate(classes)}
+    targets = np.zeros((len(labels), len(classes)))
+    targets[np.arange(len(labels)), [index[conv(v)] for v in labels]] = 1.0
+    return classes, targets
+
+
+def _sorted_classes(names: list[str]) -> tuple[list, type]:
+    """Distinct class names and their type: ints, sorted numerically, when all are integers."""
+    conv = int if all(_INT.match(v) for v in names) else str
+    return sorted({conv(v) for v in names}), conv
+
+
+def _rows(index) -> str:
+    """CSV line numbers (header is line 1) of table rows."""
+    return listing([str(i + 2) for i in index])
