@@ -8,6 +8,7 @@ from .errors import MixcliError
 
 IMAGES = "images"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
 
 
 def output_names(images: list[str], ext: str) -> list[str]:
@@ -15,7 +16,8 @@ def output_names(images: list[str], ext: str) -> list[str]:
     width = max(6, len(str(len(images) - 1)))
     names = []
     for i, image in enumerate(images):
-        stem = _UNSAFE.sub("_", Path(image.replace("\\", "/")).stem).strip("._")[:48]
+        stem = _ROW_PREFIX.sub("", Path(image.replace("\\", "/")).stem)
+        stem = _UNSAFE.sub("_", stem).strip("._")[:48]
         names.append(f"{IMAGES}/{i:0{width}d}{'_' + stem if stem else ''}{ext}")
     return names
 
