@@ -42,7 +42,9 @@ Size = Annotated[Optional[str], typer.Option(metavar="WxH", help="Resize every i
 Format = Annotated[str, typer.Option("--format", metavar="jpg|png", help="Output image format: jpg or png (lossless).")]
 Quality = Annotated[int, typer.Option(help="JPEG quality, 1-100.")]
 Workers = Annotated[int, typer.Option(metavar="N", help="Worker threads [default: all cores].", show_default=False)]
-Overwrite = Annotated[bool, typer.Option("--overwrite", help="Write into a non-empty OUT.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Write into a non-empty OUT (its train.csv is replaced).")]
+Resume = Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in OUT (same options): keeps finished images.")]
+SkipBad = Annotated[bool, typer.Option("--skip-bad", help="Drop rows whose image cannot be decoded (listed in OUT/skipped.csv) instead of stopping.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
 Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 MinMax = Annotated[
@@ -69,7 +71,8 @@ def _root(
 def mixup(
     data: Data, out: Out, alpha: Alpha = 1.0, prob: Prob = 1.0, label_smoothing: Smoothing = 0.0,
     size: Size = None, fmt: Format = "jpg", quality: Quality = 95, seed: Seed = 0, workers: Workers = 0,
-    csv: Csv = None, image_dir: ImageDir = None, overwrite: Overwrite = False, quiet: Quiet = False, json_: Json = False,
+    csv: Csv = None, image_dir: ImageDir = None, overwrite: Overwrite = False, resume: Resume = False,
+    skip_bad: SkipBad = False, quiet: Quiet = False, json_: Json = False,
 ) -> None:
     """Blend each row with a partner: out = lam*A + (1-lam)*B, label likewise."""
     _run(locals(), "mixup")
@@ -80,7 +83,7 @@ def cutmix(
     data: Data, out: Out, alpha: Alpha = 1.0, prob: Prob = 1.0, minmax: MinMax = None, correct_lam: CorrectLam = True,
     label_smoothing: Smoothing = 0.0, size: Size = None, fmt: Format = "jpg", quality: Quality = 95, seed: Seed = 0,
     workers: Workers = 0, csv: Csv = None, image_dir: ImageDir = None, overwrite: Overwrite = False,
-    quiet: Quiet = False, json_: Json = False,
+    resume: Resume = False, skip_bad: SkipBad = False, quiet: Quiet = False, json_: Json = False,
 ) -> None:
     """Paste a box of a partner into each row; label weights by area."""
     _run(locals(), "cutmix")
@@ -88,30 +91,46 @@ def cutmix(
 
 def _run(opts: dict, op: str) -> None:
     """Build the Job from a command's options, run it, report; errors become one line and an exit code."""
+    import os
+    import signal
+
     from .config import Job, parse_size
     from .errors import MixcliError
 
     quiet, as_json = opts.pop("quiet"), opts.pop("json_")
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         opts["size"] = parse_size(opts["size"]) if opts["size"] else None
         from .pipeline import run
 
         summary = run(Job(op=op, **opts), progress=not quiet)
     except MixcliError as e:
-        typer.echo(f"mixcli: error: {e}", err=True)
-        raise typer.Exit(e.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo("mixcli: interrupted", err=True)
-        raise typer.Exit(130) from None
+        _fail(str(e), e.exit_code)
+    except KeyboardInterrupt:  # before the pipeline could catch it
+        _fail("interrupted", 130)
+    except Exception as e:  # a bug: one line, the traceback only on request
+        if os.environ.get("MIXCLI_DEBUG"):
+            raise
+        _fail(f"internal error: {type(e).__name__}: {e} (set MIXCLI_DEBUG=1 for the traceback)", 1)
     if not quiet:
         typer.echo(_summary_line(summary), err=True)
     if as_json:
         typer.echo(json.dumps(summary))
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops like Ctrl-C: finished work is kept for --resume
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"mixcli: {'error: ' if code != 130 else ''}{message}", err=True)
+    raise typer.Exit(code)
+
+
 def _summary_line(s: dict) -> str:
     ops = ", ".join(f"{s[op]} {op}" for op in ("mixup", "cutmix", "none") if s[op])
-    return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s"
+    skipped = f"; skipped {s['skipped']} bad image(s): {', '.join(s['skipped_images'][:10])}" if s["skipped"] else ""
+    return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s{skipped}"
 
 
 def main() -> None:

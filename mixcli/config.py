@@ -27,6 +27,8 @@ class Job:
     seed: int = 0
     workers: int = 0
     overwrite: bool = False
+    resume: bool = False
+    skip_bad: bool = False
 
     def validate(self) -> "Job":
         """Raise UsageError on an option out of range; return self."""
@@ -48,6 +50,8 @@ class Job:
             raise UsageError(f"--quality must be in [1, 100], got {self.quality}")
         if self.workers < 0:
             raise UsageError(f"--workers must be >= 1 (or 0 for all cores), got {self.workers}")
+        if self.overwrite and self.resume:
+            raise UsageError("--overwrite and --resume exclude each other")
         if self.size is not None and min(self.size) < 1:
             raise UsageError(f"--size needs positive sides, got {self.size[0]}x{self.size[1]}")
         return self

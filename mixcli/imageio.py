@@ -1,59 +1,84 @@
-"""Image decoding and encoding with OpenCV: every input becomes 8-bit, 3-channel BGR.
+"""Image reading, decoding and encoding with OpenCV: every input becomes 8-bit, 3-channel BGR.
 
 Files are read with NumPy and decoded from memory, which works with any path on any OS.
+Truncated JPEG/PNG files and images over MAX_PIXELS are refused before decoding: OpenCV
+would decode the first silently (grey where data is missing) and allocate the second.
 """
 
+import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .errors import MixcliError
 
+# 2 x PIL's MAX_IMAGE_PIXELS, the usual decompression-bomb line; also OpenCV's own limit.
+MAX_PIXELS = 178_956_970
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
+
+import cv2  # noqa: E402  (after the environment variable it reads)
+
 FORMATS = {"jpg": ".jpg", "png": ".png"}
 # IMREAD_COLOR applies EXIF orientation, drops alpha and scales 16-bit to 8-bit.
 _REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class ImageError(MixcliError):
     """An image file that cannot be read or decoded."""
 
 
-def read_image(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
-    """Decode path to an HxWx3 uint8 array, resized to size=(W, H) if given."""
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, checked to be a complete JPEG/PNG of a sane size where it is one."""
     try:
-        data = np.fromfile(path, dtype=np.uint8)
+        data = Path(path).read_bytes()
     except OSError as e:
         raise ImageError(f"cannot read {path}: {e.strerror}") from None
-    img = None
-    if data.size:
-        reduce = _reduction(data, size)
-        try:
-            img = cv2.imdecode(data, _REDUCED[reduce])
-        except cv2.error:
-            img = None
-        if img is None and reduce > 1:
-            img = _decode(data)
+    if not data:
+        raise ImageError(f"cannot decode image {path}: empty file")
+    fmt = sniff(data)
+    if fmt == "jpg" and b"\xff\xd9" not in data[-4096:]:
+        raise ImageError(f"cannot decode image {path}: truncated JPEG (no end-of-image marker)")
+    if fmt == "png" and b"IEND" not in data[-16:]:
+        raise ImageError(f"cannot decode image {path}: truncated PNG (no IEND chunk)")
+    hw = header_size(data)
+    if hw is not None and hw[0] * hw[1] > MAX_PIXELS:
+        raise ImageError(f"cannot decode image {path}: {hw[1]}x{hw[0]} pixels is over the limit of {MAX_PIXELS}")
+    return data
+
+
+def read_image(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Read and decode path to an HxWx3 uint8 array, resized to size=(W, H) if given."""
+    return decode(read_bytes(path), path, size)
+
+
+def decode(data: bytes, path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Decode a file's bytes to HxWx3 uint8 (at reduced size in libjpeg when size allows)."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    reduce = _reduction(data, size)
+    img = _imdecode(buf, _REDUCED[reduce])
+    if img is None and reduce > 1:
+        img = _imdecode(buf, cv2.IMREAD_COLOR)
     if img is None:
         raise ImageError(f"cannot decode image {path}")
     return resize(img, size) if size is not None else img
 
 
-def _decode(data: np.ndarray) -> np.ndarray | None:
+def _imdecode(buf: np.ndarray, flags: int) -> np.ndarray | None:
     try:
-        return cv2.imdecode(data, cv2.IMREAD_COLOR)
+        return cv2.imdecode(buf, flags)
     except cv2.error:
         return None
 
 
-def _reduction(data: np.ndarray, size: tuple[int, int] | None) -> int:
+def _reduction(data: bytes, size: tuple[int, int] | None) -> int:
     """The largest JPEG DCT reduction (1, 2, 4, 8) that still decodes at least `size`.
 
     Compares the short side with the long target: EXIF orientation may swap the sides.
     """
-    if size is None or not is_jpeg(data):
+    if size is None or sniff(data) != "jpg":
         return 1
-    hw = jpeg_size(data)
+    hw = header_size(data)
     if hw is None:
         return 1
     short, target = min(hw), max(size)
@@ -63,25 +88,33 @@ def _reduction(data: np.ndarray, size: tuple[int, int] | None) -> int:
     return reduce
 
 
-def is_jpeg(data: np.ndarray) -> bool:
-    return data.size > 3 and data[0] == 0xFF and data[1] == 0xD8
+def sniff(data: bytes) -> str | None:
+    """'jpg' or 'png' from the file's first bytes, else None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if data[:8] == _PNG_MAGIC:
+        return "png"
+    return None
 
 
-def jpeg_size(data: np.ndarray) -> tuple[int, int] | None:
-    """(height, width) from a JPEG's SOF marker, or None if none is found."""
-    buf = data.tobytes()
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """(height, width) from a JPEG's SOF marker or a PNG's IHDR, or None."""
+    fmt = sniff(data)
+    if fmt == "png" and len(data) >= 24:
+        return int.from_bytes(data[20:24], "big"), int.from_bytes(data[16:20], "big")
+    if fmt != "jpg":
+        return None
     i = 2
-    while i + 9 < len(buf):
-        if buf[i] != 0xFF:
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
             return None
-        marker = buf[i + 1]
+        marker = data[i + 1]
         if marker == 0xFF:
             i += 1
             continue
-        seg = int.from_bytes(buf[i + 2 : i + 4], "big")
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return int.from_bytes(buf[i + 5 : i + 7], "big"), int.from_bytes(buf[i + 7 : i + 9], "big")
-        i += 2 + seg
+            return int.from_bytes(data[i + 5 : i + 7], "big"), int.from_bytes(data[i + 7 : i + 9], "big")
+        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
     return None
 
 

@@ -53,6 +53,24 @@ def paste(b: np.ndarray, box: tuple[int, int, int, int], out: np.ndarray) -> np.
     return out
 
 
+def warm_up() -> None:
+    """Load (or compile) both kernels on tiny arrays, so the first real call pays nothing."""
+    import sys
+
+    # numba's first load imports scipy.linalg, when installed, only to look for a BLAS these
+    # kernels never use (0.4 s); hide it for that one load.
+    hidden = "scipy.linalg.cython_blas" not in sys.modules
+    if hidden:
+        sys.modules["scipy.linalg.cython_blas"] = None
+    try:
+        img = np.zeros((2, 2, 3), np.uint8)
+        blend(img, img, 0.5, img.copy())
+        paste(img, (0, 1, 0, 1), img.copy())
+    finally:
+        if hidden:
+            del sys.modules["scipy.linalg.cython_blas"]
+
+
 def _check_same(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     for arr in (a, b, out):
         if arr.dtype != np.uint8 or not arr.flags.c_contiguous:

@@ -1,4 +1,4 @@
-"""Writing under OUT: output names, atomic file writes, and the output directory's checks."""
+"""Writing under OUT: output names, atomic file writes, the output folder's checks, the CSV."""
 
 import os
 import re
@@ -9,6 +9,7 @@ from .errors import MixcliError
 IMAGES = "images"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
+_TMP = re.compile(r"^\..+\.tmp\d+$")
 
 
 def output_names(images: list[str], ext: str) -> list[str]:
@@ -23,31 +24,53 @@ def output_names(images: list[str], ext: str) -> list[str]:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary name in the same folder, then rename."""
+    """Write data to path through a temporary name in the same folder, then rename.
+
+    The temporary is created exclusively, so a planted symlink is never followed.
+    """
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "wb") as f:
+        tmp.unlink(missing_ok=True)
+        with open(tmp, "xb") as f:
             f.write(data)
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise MixcliError(f"cannot write {path}: {e.strerror or e}") from None
         raise
 
 
-def prepare_out(out: Path, inputs: list[Path], overwrite: bool) -> None:
-    """Check OUT against the inputs and create OUT/images; refuse a non-empty OUT unless overwrite."""
+def remove_temporaries(out: Path) -> int:
+    """Delete temporaries a killed run left in OUT (only names write_atomic makes); return the count."""
+    count = 0
+    for folder in (out, out / IMAGES, out / ".mixcli"):
+        if folder.is_dir():
+            for p in folder.iterdir():
+                if _TMP.match(p.name) and not p.is_dir():
+                    p.unlink(missing_ok=True)
+                    count += 1
+    return count
+
+
+def prepare_out(out: Path, inputs: list[Path], reuse: bool) -> None:
+    """Check OUT against the inputs and create OUT/images; refuse a non-empty OUT unless reuse."""
     out_r = out.resolve()
     for p in inputs:
         p_r = p.resolve()
         if out_r == p_r or p_r in out_r.parents or out_r in p_r.parents:
-            raise MixcliError(f"OUT {out} overlaps the input {p}: choose a separate output folder")
+            raise MixcliError(f"OUT {out} overlaps the input folder {p}: choose a separate output folder")
     if out.exists() and not out.is_dir():
         raise MixcliError(f"OUT {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise MixcliError(f"OUT {out} exists and is not empty: use --overwrite to write into it")
+    if out.is_dir() and any(out.iterdir()) and not reuse:
+        raise MixcliError(f"OUT {out} exists and is not empty: use --overwrite to write into it, or --resume")
+    images = out / IMAGES
+    if images.is_symlink() or (images.exists() and not images.is_dir()):
+        raise MixcliError(f"{images} is not a plain folder: refusing to write through it")
     try:
-        (out / IMAGES).mkdir(parents=True, exist_ok=True)
+        images.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise MixcliError(f"cannot create {out / IMAGES}: {e.strerror}") from None
-    if not os.access(out / IMAGES, os.W_OK):
-        raise MixcliError(f"OUT {out} is not writable")
+        raise MixcliError(f"cannot create {images}: {e.strerror}") from None

@@ -1,0 +1,131 @@
+"""Applying the plan to one chunk: decode each image once, mix, encode, write.
+
+A chunk is one cycle of rows: row k is mixed with row k+1, the last with the first, so each
+image is decoded once and at most three are held at a time. With skip_bad, a row whose image
+cannot be decoded is dropped and the row before it takes the next good row of the cycle as
+partner: the outcome depends only on the chunk's own files, never on timing or --workers.
+"""
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .imageio import ImageError, decode, encode_image, read_bytes, resize, sniff
+from .plan import OP_MIXUP, OP_NONE, Plan, box_lam, cutmix_box
+from .writer import write_atomic
+
+
+class Interrupted(Exception):
+    """The run was asked to stop between two rows."""
+
+
+@dataclass(frozen=True)
+class Work:
+    """What every chunk needs: the job, the plan, input files and output paths."""
+
+    job: "object"  # mixcli.config.Job (not imported here: kernels stay a leaf of the import graph)
+    plan: Plan
+    files: list[Path]
+    outputs: list[Path]
+    stop: threading.Event
+
+
+@dataclass
+class ChunkResult:
+    """What applying the plan decided for one chunk's rows (in plan order within the chunk)."""
+
+    chunk: int
+    rows: list[int]
+    op: list[int]
+    partner: list[int]
+    lam: list[float]
+    box: list[list[int]]  # y1, y2, x1, x2; [] where there is none
+    error: list[str]  # why a row was skipped; "" for rows written
+
+
+def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
+    """Write the outputs of one chunk; return what was done row by row."""
+    job, plan = work.job, work.plan
+    rows = [int(i) for i in plan.chunks[chunk_id]]
+    m = len(rows)
+    res = ChunkResult(chunk_id, rows, [OP_NONE] * m, [-1] * m, [1.0] * m, [[] for _ in rows], [""] * m)
+    raw: dict[int, bytes] = {}
+    decoded: dict[int, np.ndarray] = {}
+
+    def load(k: int) -> bytes:
+        if k not in raw:
+            raw[k] = _guard(res, k, read_bytes, work.files[rows[k]])
+        return raw[k]
+
+    def image(k: int) -> np.ndarray:
+        if k not in decoded:
+            decoded[k] = _guard(res, k, decode, load(k), work.files[rows[k]], job.size)
+        return decoded[k]
+
+    def partner_of(k: int) -> int | None:
+        """The next row of the cycle whose image decodes, or None if there is none."""
+        for step in range(1, m):
+            j = (k + step) % m
+            try:
+                image(j)
+                return j
+            except ImageError:
+                continue
+        return None
+
+    for k, i in enumerate(rows):
+        if work.stop.is_set():
+            raise Interrupted
+        try:
+            if plan.op[i] == OP_NONE and job.size is None and sniff(load(k)) == job.fmt:
+                write_atomic(work.outputs[i], load(k))  # a pass-through in the same format: its bytes
+            elif plan.op[i] == OP_NONE or (j := partner_of(k)) is None:
+                write_atomic(work.outputs[i], encode_image(image(k), job.fmt, job.quality))
+            else:
+                a = image(k)
+                out = _mix(job, plan, i, a, _match(image(j), a.shape), res, k)
+                res.op[k], res.partner[k] = int(plan.op[i]), rows[j]
+                write_atomic(work.outputs[i], encode_image(out, job.fmt, job.quality))
+        except ImageError:
+            if not job.skip_bad:
+                raise
+        if k > 0:  # the first image is kept: it is the last row's partner
+            decoded.pop(k, None)
+            raw.pop(k, None)
+    return res
+
+
+def _mix(job, plan: Plan, i: int, a: np.ndarray, b: np.ndarray, res: ChunkResult, k: int) -> np.ndarray:
+    """The mixed image of row i (the k-th of its chunk); records lam and box in res."""
+    from . import kernels
+
+    out = np.empty_like(a)
+    if plan.op[i] == OP_MIXUP:
+        kernels.blend(a, b, plan.lam[i], out)
+        res.lam[k] = float(plan.lam[i])
+    else:
+        h, w = a.shape[:2]
+        box = cutmix_box(h, w, plan.lam[i], plan.u[i], job.minmax)
+        out[...] = a
+        kernels.paste(b, box, out)
+        res.box[k] = list(box)
+        res.lam[k] = box_lam(h, w, box) if job.correct_lam or job.minmax else float(plan.lam[i])
+    return out
+
+
+def _guard(res: ChunkResult, k: int, fn, *args):
+    """fn(*args); an ImageError is recorded as row k's error (once) before it propagates."""
+    if res.error[k]:
+        raise ImageError(res.error[k])
+    try:
+        return fn(*args)
+    except ImageError as e:
+        res.error[k] = str(e)
+        raise
+
+
+def _match(img: np.ndarray, shape: tuple) -> np.ndarray:
+    """img resized to shape's height and width if it differs (the base image sets the size)."""
+    return img if img.shape == shape else np.ascontiguousarray(resize(img, (shape[1], shape[0])))
