@@ -31,8 +31,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         tmp.unlink(missing_ok=True)
-        with open(tmp, "xb") as f:
-            f.write(data)
+        _write_new(tmp, data)
         os.replace(tmp, path)
     except BaseException as e:
         try:
@@ -42,6 +41,11 @@ def write_atomic(path: Path, data: bytes) -> None:
         if isinstance(e, OSError):
             raise MixcliError(f"cannot write {path}: {e.strerror or e}") from None
         raise
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    with open(path, "xb") as f:
+        f.write(data)
 
 
 def remove_temporaries(out: Path) -> int:

@@ -1,0 +1,417 @@
+"""Bad input, interruptions and hostile names: every case has a defined, asserted outcome."""
+
+import errno
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from conftest import out_files, write_dataset
+from mixcli import writer
+from mixcli.cli import app
+from mixcli.dataset import read_table
+from mixcli.errors import MixcliError
+from mixcli.imageio import read_bytes, read_image
+
+FIXTURES = Path(__file__).resolve().parent / "data"
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def digest_tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# ---- the matrix: (case, set-up on DATA, extra options, exit code, words in the one stderr line) ----
+
+def _png(h, w, seed=0):
+    return cv2.imencode(".png", np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8))[1].tobytes()
+
+
+def _jpeg(h, w, seed=0):
+    return cv2.imencode(".jpg", np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8))[1].tobytes()
+
+
+def _csv(data, text, encoding="utf-8"):
+    (data / "train.csv").write_bytes(text.encode(encoding))
+
+
+def _bomb_png(w=100_000, h=100_000) -> bytes:
+    """A valid-looking PNG header claiming w x h pixels, with almost no data."""
+    def chunk(kind, body):
+        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+    ihdr = w.to_bytes(4, "big") + h.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+def set_img(name, blob):
+    return lambda d: (d / "train" / name).write_bytes(blob)
+
+
+CASES = {
+    # CSV and options: found before anything is written
+    "csv missing": (lambda d: (d / "train.csv").unlink(), [], 1, ["no CSV"]),
+    "csv empty": (lambda d: _csv(d, ""), [], 1, ["cannot read"]),
+    "csv header only": (lambda d: _csv(d, "image,label\n"), [], 1, ["no rows"]),
+    "no image column": (lambda d: _csv(d, "file,label\nimg000.png,0\n"), [], 1, ["no image column"]),
+    "no label column": (lambda d: _csv(d, "image,klass\nimg000.png,0\n"), [], 1, ["no label column"]),
+    "NaN label": (lambda d: _csv(d, "image,label\nimg000.png,0\nimg001.png,\nimg002.png,1\n"), [], 1, ["empty label", "3"]),
+    "image missing": (lambda d: (d / "train" / "img002.png").unlink(), [], 1, ["img002.png", "not found"]),
+    "many images missing": (
+        lambda d: _csv(d, "image,label\n" + "".join(f"gone{k}.png,0\n" for k in range(12)) + "img000.png,1\n"),
+        [], 1, ["12 image(s)", "gone0.png", "gone9.png", "(and 2 more)"],
+    ),
+    "one row": (lambda d: _csv(d, "image,label\nimg000.png,0\n"), [], 1, ["at least 2 rows"]),
+    "prob above 1": (None, ["--prob", "1.01"], 2, ["--prob"]),
+    "prob below 0": (None, ["--prob", "-0.1"], 2, ["--prob"]),
+    "alpha zero": (None, ["--alpha", "0"], 2, ["--alpha"]),
+    "alpha negative": (None, ["--alpha", "-1"], 2, ["--alpha"]),
+    "bad size": (None, ["--size", "0x10"], 2, ["--size"]),
+    "bad size text": (None, ["--size", "big"], 2, ["--size"]),
+    "overwrite and resume": (None, ["--overwrite", "--resume"], 2, ["--overwrite", "--resume"]),
+    # images that cannot be decoded: found when decoded, the run stops
+    "truncated JPEG": (set_img("img001.png", _jpeg(40, 40)[:300]), [], 1, ["img001.png", "truncated JPEG"]),
+    "truncated PNG": (set_img("img001.png", _png(40, 40)[:-20]), [], 1, ["img001.png", "truncated PNG"]),
+    "zero-byte file": (set_img("img003.png", b""), [], 1, ["img003.png", "empty file"]),
+    "text named .jpg": (
+        lambda d: ((d / "train" / "notes.jpg").write_text("hello, I am text\n"), _csv(d, "image,label\nnotes.jpg,0\nimg000.png,1\nimg001.png,1\n")),
+        [], 1, ["notes.jpg", "cannot decode"],
+    ),
+    "decompression bomb": (set_img("img002.png", _bomb_png()), [], 1, ["img002.png", "100000x100000", "limit"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_matrix(case, small_data, tmp_path):
+    setup, args, code, words = CASES[case]
+    if setup:
+        setup(small_data)
+    before = digest_tree(small_data)
+    out = tmp_path / "out"
+    result = invoke("mixup", small_data, out, *args)
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mixcli: error: "), result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert "Traceback" not in result.output
+    assert digest_tree(small_data) == before
+    if code == 2 or "CSV" in case or "csv" in case or "column" in case or "missing" in case or case in ("NaN label", "one row"):
+        assert not out.exists()  # found before anything was written
+    else:
+        assert not (out / "train.csv").exists()
+        for p in (out / "images").iterdir():  # whatever was written is complete, under its final name
+            assert not p.name.startswith(".")
+            read_image(p)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["truncated JPEG", "zero-byte file", "decompression bomb", "truncated PNG"],
+)
+def test_skip_bad_drops_the_row_and_lists_it(case, small_data, tmp_path):
+    CASES[case][0](small_data)
+    bad = {"truncated JPEG": "img001.png", "zero-byte file": "img003.png", "decompression bomb": "img002.png", "truncated PNG": "img001.png"}[case]
+    out = tmp_path / "out"
+    result = invoke("cutmix", small_data, out, "--skip-bad", "--json")
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out / "train.csv", keep_default_na=False)
+    assert len(df) == 11 and bad not in set(df.source_a) and bad not in set(df.source_b)
+    assert (df.source_a != df.source_b).all()
+    skipped = pd.read_csv(out / "skipped.csv")
+    assert list(skipped.image) == [bad] and skipped.error[0]
+    assert bad in result.stderr and "skipped 1" in result.stderr
+    assert all((out / name).is_file() for name in df.image)
+    # Deterministic: another run with other workers gives the same bytes.
+    assert invoke("cutmix", small_data, tmp_path / "again", "--skip-bad", "--workers", "1", "-q").exit_code == 0
+    assert out_files(out) == out_files(tmp_path / "again")
+
+
+def test_skip_bad_with_every_partner_bad_passes_the_row_through(tmp_path):
+    data = write_dataset(tmp_path / "d", [(8, 8)] * 2, [0, 1])
+    (data / "train" / "img001.png").write_bytes(b"")
+    result = invoke("mixup", data, tmp_path / "o", "--skip-bad", "--format", "png")
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(tmp_path / "o" / "train.csv", keep_default_na=False)
+    assert list(df.op) == ["none"] and list(df.source_a) == ["img000.png"] and df.lam[0] == 1.0
+
+
+# ---- inputs that are odd but fine ----
+
+def test_csv_with_bom_semicolons_quotes_and_duplicates(tmp_path):
+    data = write_dataset(tmp_path / "d", [(8, 10)] * 3, [0, 1, 2], layout="flat")
+    os.rename(data / "img001.png", data / "a, b.png")
+    _csv(data, 'image;label\n"a, b.png";cat\nimg000.png;dog\nimg000.png;dog\nimg002.png;NA\n', encoding="utf-8-sig")
+    out = tmp_path / "o"
+    result = invoke("mixup", data, out, "--prob", "0")
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out / "train.csv", keep_default_na=False)
+    assert list(df.source_a) == ["a, b.png", "img000.png", "img000.png", "img002.png"]
+    assert list(df.label) == ["cat", "dog", "dog", "NA"]
+    assert [c for c in df.columns if c.startswith("p_")] == ["p_NA", "p_cat", "p_dog"]
+    assert df.image.is_unique
+
+
+def test_hostile_names_never_write_outside_out_nor_touch_data(tmp_path):
+    data = tmp_path / "d"
+    (data / "sub dir").mkdir(parents=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    names = {"ünïcødé 名前.png": data, "sub dir/x y.png": data, "../elsewhere/up.png": data, str(outside / "abs.png"): None}
+    for k, name in enumerate(names):
+        target = Path(name) if Path(name).is_absolute() else data / name
+        target.write_bytes(_png(6, 7, seed=k))
+    _csv(data, "image,label\n" + "".join(f'"{n}",{k % 2}\n' for k, n in enumerate(names)))
+    before_data, before_outside = digest_tree(data), digest_tree(outside)
+    out = tmp_path / "o"
+    result = invoke("cutmix", data, out, "--format", "png")
+    assert result.exit_code == 0, result.output
+    assert digest_tree(data) == before_data and digest_tree(outside) == before_outside
+    out_r = out.resolve()
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.stat().st_mtime_ns and out_r not in p.resolve().parents]
+    assert {str(p.relative_to(tmp_path)) for p in written} == {str(p.relative_to(tmp_path)) for p in data.rglob("*") if p.is_file()} | {str(p.relative_to(tmp_path)) for p in outside.rglob("*")}
+    assert len(pd.read_csv(out / "train.csv")) == 4
+
+
+def test_out_images_symlink_is_refused(small_data, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (tmp_path / "target").mkdir()
+    (out / "images").symlink_to(tmp_path / "target")
+    result = invoke("mixup", small_data, out, "--overwrite")
+    assert result.exit_code == 1 and "not a plain folder" in result.stderr
+    assert not any((tmp_path / "target").iterdir())
+
+
+def test_planted_temporary_symlink_is_not_followed(small_data, tmp_path, monkeypatch):
+    from mixcli.config import Job
+    from mixcli.pipeline import run
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "o"
+    (out / "images").mkdir(parents=True)
+    name = writer.output_names(["img000.png"], ".png")[0].split("/")[1]
+    (out / "images" / f".{name}.tmp{os.getpid()}").symlink_to(victim)
+    run(Job(op="mixup", data=small_data, out=out, fmt="png", overwrite=True), progress=False)
+    assert victim.read_text() == "keep me"
+    assert read_image(out / "images" / name).shape[2] == 3
+
+
+@pytest.mark.parametrize("where", ["equal to the image root", "inside the image root", "equal to DATA"])
+def test_out_overlapping_the_input_is_refused(small_data, where):
+    out = {"equal to the image root": small_data / "train", "inside the image root": small_data / "train" / "out", "equal to DATA": small_data}[where]
+    before = digest_tree(small_data)
+    result = invoke("mixup", small_data, out)
+    assert result.exit_code == 1 and "overlaps" in result.stderr, result.output
+    assert digest_tree(small_data) == before
+
+
+def test_out_not_writable(small_data, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    result = invoke("mixup", small_data, blocker / "out")
+    assert result.exit_code == 1 and "mixcli: error:" in result.stderr and "Traceback" not in result.output
+
+
+def test_disk_full_stops_cleanly(small_data, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real = writer._write_new
+
+    def filling(path, data):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            with open(path, "xb") as f:
+                f.write(data[: len(data) // 2])  # the disk fills half-way through a file
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(path, data)
+
+    monkeypatch.setattr(writer, "_write_new", filling)
+    out = tmp_path / "out"
+    result = invoke("mixup", small_data, out, "--workers", "1", "--format", "png")
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (out / "train.csv").exists()
+    files = list((out / "images").iterdir())
+    assert 0 < len(files) <= 5 and not any(p.name.startswith(".") for p in files)
+    for p in files:
+        read_bytes(p)  # complete
+
+
+@pytest.mark.parametrize("kind", ["gray", "rgba", "16bit", "1x1", "cmyk"])
+def test_unusual_images_become_8bit_3channel(kind, tmp_path):
+    data = write_dataset(tmp_path / "d", [(5, 7)] * 3, [0, 1, 0])
+    img = {
+        "gray": np.arange(35, dtype=np.uint8).reshape(5, 7),
+        "rgba": np.dstack([np.full((5, 7, 3), 90, np.uint8), np.zeros((5, 7), np.uint8)]),
+        "16bit": np.full((5, 7, 3), 40000, np.uint16),
+        "1x1": np.array([[[10, 20, 30]]], np.uint8),
+    }.get(kind)
+    if kind == "cmyk":
+        (data / "train" / "img000.png").write_bytes((FIXTURES / "cmyk.jpg").read_bytes())
+    else:
+        cv2.imwrite(str(data / "train" / "img000.png"), img)
+    out = tmp_path / "o"
+    result = invoke("cutmix", data, out, "--format", "png")
+    assert result.exit_code == 0, result.output
+    got = read_image(data / "train" / "img000.png")
+    assert got.dtype == np.uint8 and got.ndim == 3 and got.shape[2] == 3
+    want = {
+        "gray": np.repeat(img[:, :, None], 3, axis=2) if img is not None and img.ndim == 2 else None,
+        "rgba": np.full((5, 7, 3), 90, np.uint8),
+        "16bit": np.full((5, 7, 3), 40000 >> 8, np.uint8),
+        "1x1": img,
+    }.get(kind)
+    if kind == "cmyk":
+        assert got[0, 0].tolist() == pytest.approx([0, 0, 255], abs=3) and got[0, 6].tolist() == pytest.approx([255, 255, 255], abs=3)
+    else:
+        np.testing.assert_array_equal(got, want)
+    df = pd.read_csv(out / "train.csv")
+    row = df[df.source_a == "img000.png"].iloc[0]
+    assert read_image(out / row.image).shape == got.shape
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    names=st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12), min_size=1, max_size=6),
+    labels=st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=6), min_size=6, max_size=6),
+    sep=st.sampled_from([",", ";", "\t"]),
+    bom=st.booleans(),
+)
+def test_csv_reader_round_trips_any_names(tmp_path_factory, names, labels, sep, bom):
+    labels = [l for l in labels if l.strip() and l == l.strip()] or ["x"]
+    names = [n for n in names if n.strip() and n == n.strip()] or ["a"]
+    rows = [(n, labels[k % len(labels)]) for k, n in enumerate(names)]
+
+    def quote(v):
+        return '"' + v.replace('"', '""') + '"'
+
+    text = f"image{sep}label\n" + "".join(f"{quote(n)}{sep}{quote(l)}\n" for n, l in rows)
+    path = tmp_path_factory.mktemp("csv") / "train.csv"
+    path.write_bytes(text.encode("utf-8-sig" if bom else "utf-8"))
+    table = read_table(path)
+    assert table["image"].tolist() == [n for n, _ in rows]
+    assert table["label"].tolist() == [l for _, l in rows]
+
+
+def test_csv_reader_rejects_non_utf8(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_bytes("image,label\nÿ.png,0\n".encode("latin-1"))
+    with pytest.raises(MixcliError, match="cannot read"):
+        read_table(path)
+
+
+# ---- interruptions ----
+
+def _big_data(root: Path, n=240) -> Path:
+    rng = np.random.default_rng(0)
+    data = root / "d"
+    (data / "train").mkdir(parents=True)
+    base = rng.integers(0, 256, (160, 200, 3), dtype=np.uint8)
+    for k in range(n):
+        cv2.imwrite(str(data / "train" / f"p{k:04d}.jpg"), np.roll(base, k, axis=1))
+    (data / "train.csv").write_text("image,label\n" + "".join(f"p{k:04d}.jpg,{k % 5}\n" for k in range(n)))
+    return data
+
+
+def _start(data, out, *args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "mixcli", "cutmix", str(data), str(out), "--workers", "1", "--quality", "90", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for_journal(out: Path, proc, lines=2, timeout=120):
+    journal = out / ".mixcli" / "journal.jsonl"
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        if journal.is_file() and journal.read_text().count("\n") >= lines:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_sigkill_then_resume_gives_the_same_bytes(tmp_path):
+    data = _big_data(tmp_path)
+    ref = tmp_path / "ref"
+    assert subprocess.run([sys.executable, "-m", "mixcli", "cutmix", str(data), str(ref), "-q", "--quality", "90"]).returncode == 0
+    out = tmp_path / "out"
+    proc = _start(data, out)
+    assert _wait_for_journal(out, proc), "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out / "train.csv").exists()
+    for p in (out / "images").iterdir():  # nothing truncated under a final name
+        if not p.name.startswith("."):
+            read_bytes(p)
+    done = len([p for p in (out / "images").iterdir() if not p.name.startswith(".")])
+    assert 0 < done < 240
+    resumed = subprocess.run([sys.executable, "-m", "mixcli", "cutmix", str(data), str(out), "--resume", "--quality", "90"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert out_files(out) == out_files(ref)
+
+
+def test_ctrl_c_stops_cleans_up_and_says_how_to_resume(tmp_path):
+    data = _big_data(tmp_path)
+    out = tmp_path / "out"
+    proc = _start(data, out)
+    assert _wait_for_journal(out, proc, lines=1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    assert not [p for p in out.rglob(".*.tmp*")]
+    assert not (out / "train.csv").exists()
+    again = subprocess.run([sys.executable, "-m", "mixcli", "cutmix", str(data), str(out), "--resume", "--workers", "2", "--quality", "90", "--json"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert len(pd.read_csv(out / "train.csv")) == 240
+
+
+def test_resume_with_other_options_is_refused(small_data, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    from mixcli import state
+    from mixcli.config import Job
+    from mixcli.dataset import load_dataset
+
+    job = Job(op="mixup", data=small_data, out=out, alpha=0.2)
+    (out / "images").mkdir()
+    state.start(out, state.run_record(job, load_dataset(small_data).csv, 12))
+    result = invoke("mixup", small_data, out, "--resume", "--alpha", "0.4")
+    assert result.exit_code == 1 and "--alpha 0.2 then 0.4" in result.stderr, result.output
+    result = invoke("mixup", small_data, out, "--resume", "--alpha", "0.2", "-q")
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(out / "train.csv")) == 12
+
+
+def test_resume_of_a_finished_run_changes_nothing(small_data, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("mixup", small_data, out, "-q").exit_code == 0
+    before = out_files(out)
+    result = invoke("mixup", small_data, out, "--resume", "--json")
+    assert result.exit_code == 0, result.output
+    assert out_files(out) == before
+
+
+def test_resume_refuses_a_folder_that_holds_no_run(small_data, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("not mixcli's")
+    result = invoke("mixup", small_data, out, "--resume")
+    assert result.exit_code == 1 and "nothing to resume" in result.stderr
+    assert (out / "mine.txt").read_text() == "not mixcli's"
