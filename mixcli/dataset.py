@@ -6,6 +6,7 @@ written, and raised as a MixcliError naming the offending rows.
 """
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,13 +53,20 @@ def read_table(csv: Path) -> pd.DataFrame:
     if not csv.is_file():
         raise MixcliError(f"no CSV at {csv} (expected columns image,label; see --csv)")
     try:
-        # Only empty cells are missing: a class may well be called "NA" or "None".
-        table = pd.read_csv(
-            csv, sep=_sniff_separator(csv), dtype=str, encoding="utf-8-sig",
-            keep_default_na=False, na_values=[""], skipinitialspace=False,
-        )
+        with warnings.catch_warnings():
+            # pandas warns, and drops data, when rows have more fields than the header.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            # Only empty cells are missing: a class may well be called "NA" or "None".
+            table = pd.read_csv(
+                csv, sep=_sniff_separator(csv), dtype=str, encoding="utf-8-sig", index_col=False,
+                keep_default_na=False, na_values=[""],
+            )
+    except pd.errors.ParserWarning:
+        raise MixcliError(f"cannot read {csv}: rows have more fields than the header") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise MixcliError(f"cannot read {csv}: {str(e).splitlines()[0]}") from None
+    except OSError as e:
+        raise MixcliError(f"cannot read {csv}: {e.strerror}") from None
     table.columns = [str(c).strip() for c in table.columns]
     soft = [c for c in table.columns if c.startswith(SOFT_PREFIX)]
     needed = ["image"] + ([] if soft else ["label"])
@@ -68,7 +76,8 @@ def read_table(csv: Path) -> pd.DataFrame:
     if table.empty:
         raise MixcliError(f"{csv} has no rows")
     for col in needed + soft:
-        empty = table.index[table[col].isna()].tolist()
+        table[col] = table[col].str.strip()
+        empty = np.flatnonzero(table[col].isna() | (table[col] == "")).tolist()
         if empty:
             raise MixcliError(f"{csv}: empty {col} in {len(empty)} row(s): {_rows(empty)}")
     return table
@@ -103,7 +112,7 @@ def _targets(table: pd.DataFrame, csv: Path) -> tuple[list, np.ndarray]:
         if len(bad):
             raise MixcliError(f"{csv}: label weights must be finite and >= 0, not in row(s) {_rows(bad)}")
         return classes, targets
-    labels = table["label"].str.strip().tolist()
+    labels = table["label"].tolist()
     classes, conv = _sorted_classes(labels)
     index = {c: k for k, c in enumerate(classes)}
     targets = np.zeros((len(labels), len(classes)))

@@ -1,0 +1,152 @@
+"""mixcli.labels: label smoothing, mixing by a plan, and hard labels."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mixcli.labels import hard_labels, mix, smooth
+from mixcli.plan import OP_MIXUP, OP_NONE, PlanConfig, make_plan
+
+
+def _onehot(idx, k):
+    t = np.zeros((len(idx), k))
+    t[np.arange(len(idx)), idx] = 1.0
+    return t
+
+
+# ---------------------------------------------------------------- smooth
+
+
+def test_smooth_one_hot():
+    y = smooth(_onehot([0, 3], 4), 0.1)
+    np.testing.assert_allclose(y, [[0.925, 0.025, 0.025, 0.025], [0.025, 0.025, 0.025, 0.925]], rtol=0, atol=1e-15)
+
+
+def test_smooth_zero_is_identity():
+    t = np.array([[0.7, 0.3, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(smooth(t, 0.0), t)
+
+
+def test_smooth_uses_number_of_classes_not_rows():
+    # 2 rows, 5 classes: eps / K = 0.2 / 5.
+    y = smooth(_onehot([1, 4], 5), 0.2)
+    assert y[0, 0] == pytest.approx(0.04)
+    assert y[0, 1] == pytest.approx(0.84)
+
+
+def test_smooth_does_not_modify_input():
+    t = _onehot([0, 1, 2], 3)
+    t0 = t.copy()
+    smooth(t, 0.3)
+    np.testing.assert_array_equal(t, t0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    k=st.integers(1, 12),
+    rows=st.integers(1, 20),
+    eps=st.floats(0.0, 0.999),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_smooth_formula_and_row_sums(k, rows, eps, seed):
+    t = np.random.default_rng(seed).dirichlet(np.ones(k), rows)
+    y = smooth(t, eps)
+    assert y.shape == t.shape
+    np.testing.assert_allclose(y, (1 - eps) * t + eps / k, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-12)
+    assert (y >= eps / k - 1e-15).all()
+
+
+# ---------------------------------------------------------------- mix
+
+
+def test_mix_by_lam_and_partner():
+    t = _onehot([0, 1, 2], 3)
+    partner = np.array([1, 2, 0])
+    lam = np.array([0.7, 0.25, 1.0])
+    y = mix(t, partner, lam)
+    np.testing.assert_allclose(y, [[0.7, 0.3, 0.0], [0.0, 0.25, 0.75], [0.0, 0.0, 1.0]], atol=1e-15)
+
+
+def test_mix_lam_is_weight_of_own_row():
+    # Asymmetric: lam weighs row i, 1 - lam its partner.
+    t = _onehot([0, 1], 2)
+    y = mix(t, np.array([1, 0]), np.array([0.9, 0.9]))
+    np.testing.assert_allclose(y, [[0.9, 0.1], [0.1, 0.9]], atol=1e-15)
+
+
+def test_mix_rows_without_partner_unchanged():
+    t = np.array([[0.7, 0.3, 0.0], [0.0, 0.0, 1.0], [0.2, 0.2, 0.6]])
+    partner = np.array([-1, 0, -1])
+    lam = np.array([1.0, 0.5, 1.0])
+    y = mix(t, partner, lam)
+    np.testing.assert_array_equal(y[[0, 2]], t[[0, 2]])  # exactly
+    np.testing.assert_allclose(y[1], [0.35, 0.15, 0.5], atol=1e-15)
+    # partner -1 never reads another row, whatever lam says.
+    y = mix(t, np.array([-1, -1, -1]), np.array([0.3, 0.0, 0.9]))
+    np.testing.assert_allclose(y, t, rtol=1e-15, atol=1e-15)
+
+
+def test_mix_lam_zero_gives_partner_label_exactly():
+    t = np.array([[0.925, 0.075], [0.1, 0.9]])
+    y = mix(t, np.array([1, 0]), np.array([0.0, 0.0]))
+    np.testing.assert_array_equal(y, t[[1, 0]])
+
+
+def test_mix_does_not_modify_inputs():
+    t = _onehot([0, 1], 2)
+    partner = np.array([1, -1])
+    lam = np.array([0.5, 1.0])
+    copies = [a.copy() for a in (t, partner, lam)]
+    mix(t, partner, lam)
+    for a, c in zip((t, partner, lam), copies):
+        np.testing.assert_array_equal(a, c)
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(2, 60), k=st.integers(1, 8), seed=st.integers(0, 2**32 - 1), prob=st.floats(0, 1))
+def test_mix_with_a_plan_matches_loop(n, k, seed, prob):
+    # As the pipeline calls it: unmixed rows get partner -1 and lam 1.
+    rng = np.random.default_rng(seed)
+    t = smooth(_onehot(rng.integers(0, k, n), k), 0.1)
+    plan = make_plan(n, PlanConfig(op=OP_MIXUP, prob=prob, seed=seed, alpha=0.4))
+    mixed = plan.op != OP_NONE
+    partner = np.where(mixed, plan.partner, -1)
+    lam = np.where(mixed, plan.lam, 1.0)
+    y = mix(t, partner, lam)
+    for i in range(n):
+        if mixed[i]:
+            expected = lam[i] * t[i] + (1 - lam[i]) * t[plan.partner[i]]
+            np.testing.assert_allclose(y[i], expected, rtol=1e-12, atol=1e-15)
+        else:
+            np.testing.assert_array_equal(y[i], t[i])
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- hard_labels
+
+
+def test_hard_labels_argmax():
+    t = np.array([[0.1, 0.7, 0.2], [0.0, 0.0, 1.0], [0.6, 0.4, 0.0]])
+    assert hard_labels(t, ["a", "b", "c"]) == ["b", "c", "a"]
+
+
+def test_hard_labels_ties_go_to_first_class():
+    t = np.array([[0.5, 0.5, 0.0], [0.2, 0.4, 0.4], [1 / 3, 1 / 3, 1 / 3], [0.0, 0.5, 0.5]])
+    assert hard_labels(t, [10, 2, 7]) == [10, 2, 10, 2]
+
+
+def test_hard_labels_keep_class_objects():
+    labels = hard_labels(_onehot([2, 0], 3), [1, 2, 10])
+    assert labels == [10, 1]
+    assert all(type(v) is int for v in labels)
+
+
+def test_hard_labels_of_mixed_and_smoothed():
+    # lam 0.5 between class 0 and class 1 is a tie -> class 0 for both rows.
+    t = smooth(_onehot([0, 1], 2), 0.1)
+    y = mix(t, np.array([1, 0]), np.array([0.5, 0.5]))
+    assert hard_labels(y, ["cat", "dog"]) == ["cat", "cat"]
+    y = mix(t, np.array([1, 0]), np.array([0.6, 0.6]))
+    assert hard_labels(y, ["cat", "dog"]) == ["cat", "dog"]
