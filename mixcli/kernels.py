@@ -1,14 +1,17 @@
 """Pixel kernels: the MixUp blend and the CutMix box paste, jitted with numba.
 
-Kernels are private, write into a caller's ``out`` and hold no policy: the pipeline
-decides what to mix and draws every random number before calling them. They release
-the GIL, so the pipeline's worker threads run them in parallel.
+Kernels are private, write into a caller's ``out`` and hold no policy: mixcli.ops checks
+the arguments, the pipeline draws every random number before calling. They release the
+GIL, so the pipeline's worker threads run them in parallel.
 """
+
+import sys
 
 import numba
 import numpy as np
 
 ngjit = numba.njit(nogil=True, cache=True)
+
 
 @ngjit
 def _blend(a, b, lam, out):
@@ -33,47 +36,17 @@ def _paste(b, y1, y2, x1, x2, row, px, out):
             dst[i] = src[i]
 
 
-def blend(a: np.ndarray, b: np.ndarray, lam: float, out: np.ndarray) -> np.ndarray:
-    """Write lam*a + (1-lam)*b, rounded half up in float32, into out (uint8 arrays of one shape)."""
-    _check_same(a, b, out)
-    if not 0.0 <= lam <= 1.0:
-        raise ValueError(f"lam must be in [0, 1], got {lam}")
-    _blend(a.reshape(-1), b.reshape(-1), np.float32(lam), out.reshape(-1))
-    return out
-
-
-def paste(b: np.ndarray, box: tuple[int, int, int, int], out: np.ndarray) -> np.ndarray:
-    """Copy b's pixels in the half-open box (y1, y2, x1, x2) into out (HxWxC uint8 arrays)."""
-    _check_same(b, b, out)
-    y1, y2, x1, x2 = (int(v) for v in box)
-    if not (0 <= y1 <= y2 <= out.shape[0] and 0 <= x1 <= x2 <= out.shape[1]):
-        raise ValueError(f"box {box} outside an image of shape {out.shape}")
-    px = out.shape[2] if out.ndim == 3 else 1
-    _paste(b.reshape(-1), y1, y2, x1, x2, out.shape[1] * px, px, out.reshape(-1))
-    return out
-
-
 def warm_up() -> None:
     """Load (or compile) both kernels on tiny arrays, so the first real call pays nothing."""
-    import sys
-
     # numba's first load imports scipy.linalg, when installed, only to look for a BLAS these
     # kernels never use (0.4 s); hide it for that one load.
     hidden = "scipy.linalg.cython_blas" not in sys.modules
     if hidden:
         sys.modules["scipy.linalg.cython_blas"] = None
     try:
-        img = np.zeros((2, 2, 3), np.uint8)
-        blend(img, img, 0.5, img.copy())
-        paste(img, (0, 1, 0, 1), img.copy())
+        img = np.zeros(12, np.uint8)
+        _blend(img, img, np.float32(0.5), img.copy())
+        _paste(img, 0, 1, 0, 1, 6, 3, img.copy())
     finally:
         if hidden:
             del sys.modules["scipy.linalg.cython_blas"]
-
-
-def _check_same(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    for arr in (a, b, out):
-        if arr.dtype != np.uint8 or not arr.flags.c_contiguous:
-            raise ValueError("kernels take C-contiguous uint8 arrays")
-    if not (a.shape == b.shape == out.shape):
-        raise ValueError(f"shapes differ: {a.shape}, {b.shape}, {out.shape}")

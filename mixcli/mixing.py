@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import ops
+from .config import Job
 from .imageio import ImageError, decode, encode_image, read_bytes, resize, sniff
 from .plan import OP_MIXUP, OP_NONE, Plan, box_lam, cutmix_box
 from .writer import write_atomic
@@ -25,7 +27,7 @@ class Interrupted(Exception):
 class Work:
     """What every chunk needs: the job, the plan, input files and output paths."""
 
-    job: "object"  # mixcli.config.Job (not imported here: kernels stay a leaf of the import graph)
+    job: Job
     plan: Plan
     files: list[Path]
     outputs: list[Path]
@@ -99,17 +101,15 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
 
 def _mix(job, plan: Plan, i: int, a: np.ndarray, b: np.ndarray, res: ChunkResult, k: int) -> np.ndarray:
     """The mixed image of row i (the k-th of its chunk); records lam and box in res."""
-    from . import kernels
-
     out = np.empty_like(a)
     if plan.op[i] == OP_MIXUP:
-        kernels.blend(a, b, plan.lam[i], out)
+        ops.blend(a, b, plan.lam[i], out)
         res.lam[k] = float(plan.lam[i])
     else:
         h, w = a.shape[:2]
         box = cutmix_box(h, w, plan.lam[i], plan.u[i], job.minmax)
         out[...] = a
-        kernels.paste(b, box, out)
+        ops.paste(b, box, out)
         res.box[k] = list(box)
         res.lam[k] = box_lam(h, w, box) if job.correct_lam or job.minmax else float(plan.lam[i])
     return out

@@ -11,7 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
-from . import state
+from . import ops, state
 from .config import Job
 from .dataset import Dataset, load_dataset
 from .errors import MixcliError
@@ -35,7 +35,7 @@ def run(job: Job, progress: bool = True) -> dict:
     """Do the whole job; return a summary. Raises MixcliError on bad input."""
     start = time.perf_counter()
     job.validate()
-    threading.Thread(target=_warm_kernels, daemon=True).start()  # numba's start-up overlaps reading the CSV
+    ops.load_kernels_in_background()
     ds = load_dataset(job.data, job.csv, job.image_dir)
     try:
         plan = make_plan(len(ds), job.plan_config())
@@ -132,12 +132,3 @@ def _summary(job: Job, ds: Dataset, seconds: float) -> dict:
         "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": len(ds.classes),
         "workers": job.n_workers, "seconds": round(seconds, 3),
     }
-
-
-def _warm_kernels() -> None:
-    try:
-        from . import kernels
-
-        kernels.warm_up()
-    except Exception:  # any real problem shows again, with its message, where a kernel is called
-        pass

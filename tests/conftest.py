@@ -30,6 +30,14 @@ def write_dataset(root: Path, shapes, labels, ext=".png", csv_rows=None, seed=0,
     return data
 
 
+@pytest.fixture(scope="session", autouse=True)
+def kernels_loaded():
+    """Load numba once, up front: a background load racing CliRunner's swapped streams is flaky."""
+    from mixcli import ops
+
+    ops.load_kernels()
+
+
 @pytest.fixture
 def small_data(tmp_path) -> Path:
     """12 PNG images of mixed, non-square sizes in 3 int classes, Kaggle layout."""

@@ -1,13 +1,21 @@
-"""mixcli.kernels against plain NumPy references: the MixUp blend and the CutMix paste."""
+"""mixcli.ops (the numba kernels, and their NumPy twins used while numba loads) against
+plain NumPy references: the MixUp blend and the CutMix paste. Every test runs on both paths."""
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from mixcli import kernels
+from mixcli import kernels, ops
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(autouse=True, params=["numba", "numpy"])
+def path(request, monkeypatch):
+    """Run the test through the numba kernels, then through their NumPy twins."""
+    monkeypatch.setattr(ops, "_kernels", ops.load_kernels() if request.param == "numba" else None)
+    return request.param
 
 
 def ref_blend(a: np.ndarray, b: np.ndarray, lam: float) -> np.ndarray:
@@ -70,7 +78,7 @@ def test_blend_matches_numpy_reference_exactly(shape, lam, seed):
     a, b = _images(seed, shape)
     a0, b0 = a.copy(), b.copy()
     out = np.full(shape, 7, dtype=np.uint8)
-    ret = kernels.blend(a, b, lam, out)
+    ret = ops.blend(a, b, lam, out)
     assert ret is out
     np.testing.assert_array_equal(out, ref_blend(a, b, lam))
     # Within one grey level of the exact float64 blend.
@@ -86,8 +94,8 @@ def test_blend_matches_numpy_reference_exactly(shape, lam, seed):
 def test_blend_lam_endpoints_give_the_inputs_exactly(shape, seed):
     a, b = _images(seed, shape)
     out = np.empty_like(a)
-    np.testing.assert_array_equal(kernels.blend(a, b, 1.0, out), a)
-    np.testing.assert_array_equal(kernels.blend(a, b, 0.0, out), b)
+    np.testing.assert_array_equal(ops.blend(a, b, 1.0, out), a)
+    np.testing.assert_array_equal(ops.blend(a, b, 0.0, out), b)
 
 
 def test_blend_all_byte_pairs_at_half():
@@ -95,9 +103,9 @@ def test_blend_all_byte_pairs_at_half():
     a, b = np.meshgrid(np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8), indexing="ij")
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     for lam in (0.5, 0.3, 0.7, 0.999, 0.001):
-        out = kernels.blend(a, b, lam, np.empty_like(a))
+        out = ops.blend(a, b, lam, np.empty_like(a))
         np.testing.assert_array_equal(out, ref_blend(a, b, lam))
-    out = kernels.blend(a, b, 0.5, np.empty_like(a))
+    out = ops.blend(a, b, 0.5, np.empty_like(a))
     expected = (a.astype(np.int64) + b.astype(np.int64) + 1) // 2  # (a+b)/2 rounded half up
     np.testing.assert_array_equal(out, expected)
 
@@ -106,7 +114,7 @@ def test_blend_can_write_over_an_input():
     # out may alias a: each element is read before it is written.
     a, b = _images(3, (5, 7, 3))
     expected = ref_blend(a, b, 0.3)
-    kernels.blend(a, b, 0.3, a)
+    ops.blend(a, b, 0.3, a)
     np.testing.assert_array_equal(a, expected)
 
 
@@ -114,7 +122,7 @@ def test_blend_can_write_over_an_input():
 def test_blend_rejects_lam_outside_unit_interval(lam):
     a, b = _images(0, (2, 2, 3))
     with pytest.raises(ValueError):
-        kernels.blend(a, b, lam, np.empty_like(a))
+        ops.blend(a, b, lam, np.empty_like(a))
 
 
 @pytest.mark.parametrize(
@@ -124,7 +132,7 @@ def test_blend_rejects_lam_outside_unit_interval(lam):
 def test_blend_rejects_mismatched_shapes(shapes_):
     a, b, out = (np.zeros(s, dtype=np.uint8) for s in shapes_)
     with pytest.raises(ValueError, match="shape"):
-        kernels.blend(a, b, 0.5, out)
+        ops.blend(a, b, 0.5, out)
 
 
 @pytest.mark.parametrize("which", [0, 1, 2])
@@ -133,13 +141,13 @@ def test_blend_rejects_non_uint8(which, dtype):
     arrs = [np.zeros((2, 3, 3), dtype=np.uint8) for _ in range(3)]
     arrs[which] = arrs[which].astype(dtype)
     with pytest.raises(ValueError, match="uint8"):
-        kernels.blend(arrs[0], arrs[1], 0.5, arrs[2])
+        ops.blend(arrs[0], arrs[1], 0.5, arrs[2])
 
 
 def test_blend_rejects_non_contiguous():
     a, b = _images(0, (4, 6, 3))
     with pytest.raises(ValueError):
-        kernels.blend(a[:, ::2], b[:, ::2], 0.5, np.empty((4, 3, 3), dtype=np.uint8))
+        ops.blend(a[:, ::2], b[:, ::2], 0.5, np.empty((4, 3, 3), dtype=np.uint8))
 
 
 # ---------------------------------------------------------------- paste
@@ -152,7 +160,7 @@ def test_paste_matches_slice_assignment(data, shape, seed):
     box = data.draw(boxes(shape[0], shape[1]), label="box")
     b0 = b.copy()
     out = a.copy()
-    ret = kernels.paste(b, box, out)
+    ret = ops.paste(b, box, out)
     assert ret is out
     np.testing.assert_array_equal(out, ref_paste(a, b, box))
     np.testing.assert_array_equal(b, b0)
@@ -174,17 +182,17 @@ def test_paste_edge_boxes(shape):
         (h - 1, h, 0, w),  # last row
     ]
     for box in cases:
-        out = kernels.paste(b, box, a.copy())
+        out = ops.paste(b, box, a.copy())
         np.testing.assert_array_equal(out, ref_paste(a, b, box), err_msg=str(box))
-    np.testing.assert_array_equal(kernels.paste(b, (0, h, 0, w), a.copy()), b)
-    np.testing.assert_array_equal(kernels.paste(b, (0, 0, 0, 0), a.copy()), a)
+    np.testing.assert_array_equal(ops.paste(b, (0, h, 0, w), a.copy()), b)
+    np.testing.assert_array_equal(ops.paste(b, (0, 0, 0, 0), a.copy()), a)
 
 
 def test_paste_interior_box_leaves_rest_untouched():
     # Rows are H, columns W: a 2x3 box in a 4x6 image changes exactly rows 1..2, cols 2..4.
     a = np.zeros((4, 6, 3), dtype=np.uint8)
     b = np.full((4, 6, 3), 200, dtype=np.uint8)
-    out = kernels.paste(b, (1, 3, 2, 5), a.copy())
+    out = ops.paste(b, (1, 3, 2, 5), a.copy())
     changed = (out != 0).all(axis=2)
     expected = np.zeros((4, 6), dtype=bool)
     expected[1:3, 2:5] = True
@@ -208,20 +216,20 @@ def test_paste_rejects_boxes_outside_the_image(box):
     a, b = _images(0, (4, 6, 3))
     out = a.copy()
     with pytest.raises(ValueError, match="outside"):
-        kernels.paste(b, box, out)
+        ops.paste(b, box, out)
     np.testing.assert_array_equal(out, a)
 
 
 def test_paste_rejects_mismatched_shapes_and_dtypes():
     a = np.zeros((4, 6, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match="shape"):
-        kernels.paste(np.zeros((6, 4, 3), dtype=np.uint8), (0, 1, 0, 1), a)
+        ops.paste(np.zeros((6, 4, 3), dtype=np.uint8), (0, 1, 0, 1), a)
     with pytest.raises(ValueError, match="shape"):
-        kernels.paste(np.zeros((4, 6, 1), dtype=np.uint8), (0, 1, 0, 1), a)
+        ops.paste(np.zeros((4, 6, 1), dtype=np.uint8), (0, 1, 0, 1), a)
     with pytest.raises(ValueError, match="uint8"):
-        kernels.paste(np.zeros((4, 6, 3), dtype=np.float32), (0, 1, 0, 1), a)
+        ops.paste(np.zeros((4, 6, 3), dtype=np.float32), (0, 1, 0, 1), a)
     with pytest.raises(ValueError, match="uint8"):
-        kernels.paste(np.zeros((4, 6, 3), dtype=np.uint8), (0, 1, 0, 1), a.astype(np.int16))
+        ops.paste(np.zeros((4, 6, 3), dtype=np.uint8), (0, 1, 0, 1), a.astype(np.int16))
 
 
 @SETTINGS
@@ -233,6 +241,6 @@ def test_cutmix_then_blend_compose(shape, seed, lam):
     box = (h // 3, h - h // 3, w // 4, w - w // 4)
     assume(box[0] <= box[1] and box[2] <= box[3])
     out = a.copy()
-    kernels.paste(b, box, out)
-    kernels.blend(out.copy(), b, lam, out)
+    ops.paste(b, box, out)
+    ops.blend(out.copy(), b, lam, out)
     np.testing.assert_array_equal(out, ref_blend(ref_paste(a, b, box), b, lam))

@@ -1,0 +1,74 @@
+"""The mixing operations on images, checked: the numba kernels, and their NumPy twins.
+
+Loading numba and its cached kernels takes about half a second, longer than a small run's
+whole work. So the kernels load in a background thread, and until they are ready the same
+formulas run in NumPy. Both give identical bytes (tests/test_kernels.py), so the output never
+depends on which ran.
+"""
+
+import threading
+
+import numpy as np
+
+_kernels = None  # the mixcli.kernels module, once loaded and warm
+_loading = threading.Lock()
+_started = False
+
+
+def load_kernels_in_background() -> None:
+    """Start loading the numba kernels, once per process."""
+    global _started
+    with _loading:
+        if _started:
+            return
+        _started = True
+    threading.Thread(target=load_kernels, name="mixcli-kernels", daemon=True).start()
+
+
+def load_kernels():
+    """Import and warm the numba kernels now; return the module."""
+    global _kernels
+    if _kernels is None:
+        from . import kernels
+
+        kernels.warm_up()
+        _kernels = kernels
+    return _kernels
+
+
+def blend(a: np.ndarray, b: np.ndarray, lam: float, out: np.ndarray) -> np.ndarray:
+    """Write lam*a + (1-lam)*b into out: float32, rounded half up (uint8 arrays of one shape)."""
+    _check(a, b, out)
+    if not 0.0 <= lam <= 1.0:
+        raise ValueError(f"lam must be in [0, 1], got {lam}")
+    wa = np.float32(lam)
+    if _kernels is not None:
+        _kernels._blend(a.reshape(-1), b.reshape(-1), wa, out.reshape(-1))
+    else:
+        mixed = a.astype(np.float32) * wa
+        mixed += b.astype(np.float32) * (np.float32(1.0) - wa)
+        mixed += np.float32(0.5)
+        np.copyto(out, mixed, casting="unsafe")
+    return out
+
+
+def paste(b: np.ndarray, box: tuple[int, int, int, int], out: np.ndarray) -> np.ndarray:
+    """Copy b's pixels in the half-open box (y1, y2, x1, x2) into out (HxW[xC] uint8 arrays)."""
+    _check(b, b, out)
+    y1, y2, x1, x2 = (int(v) for v in box)
+    if not (0 <= y1 <= y2 <= out.shape[0] and 0 <= x1 <= x2 <= out.shape[1]):
+        raise ValueError(f"box {box} outside an image of shape {out.shape}")
+    if _kernels is not None:
+        px = out.shape[2] if out.ndim == 3 else 1
+        _kernels._paste(b.reshape(-1), y1, y2, x1, x2, out.shape[1] * px, px, out.reshape(-1))
+    else:
+        out[y1:y2, x1:x2] = b[y1:y2, x1:x2]
+    return out
+
+
+def _check(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    for arr in (a, b, out):
+        if arr.dtype != np.uint8 or not arr.flags.c_contiguous:
+            raise ValueError("kernels take C-contiguous uint8 arrays")
+    if not (a.shape == b.shape == out.shape):
+        raise ValueError(f"shapes differ: {a.shape}, {b.shape}, {out.shape}")
