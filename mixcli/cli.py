@@ -97,9 +97,6 @@ def _run(opts: dict, op: str) -> None:
     from .config import Job, parse_size
     from .errors import MixcliError
 
-    from .ops import load_kernels_in_background
-
-    load_kernels_in_background()  # numba loads while the rest imports and the first images decode
     quiet, as_json = opts.pop("quiet"), opts.pop("json_")
     signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -37,7 +37,7 @@ def read_bytes(path: Path) -> bytes:
     if not data:
         raise ImageError(f"cannot decode image {path}: empty file")
     fmt = sniff(data)
-    if fmt == "jpg" and b"\xff\xd9" not in data[-4096:]:
+    if fmt == "jpg" and not _jpeg_complete(data):
         raise ImageError(f"cannot decode image {path}: truncated JPEG (no end-of-image marker)")
     if fmt == "png" and b"IEND" not in data[-16:]:
         raise ImageError(f"cannot decode image {path}: truncated PNG (no IEND chunk)")
@@ -102,20 +102,34 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     fmt = sniff(data)
     if fmt == "png" and len(data) >= 24:
         return int.from_bytes(data[20:24], "big"), int.from_bytes(data[16:20], "big")
-    if fmt != "jpg":
-        return None
+    if fmt == "jpg":
+        return _jpeg_segments(data)[0]
+    return None
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """Whether an end-of-image marker follows the first scan (only EOI can be FFD9 there)."""
+    sos = _jpeg_segments(data)[1]
+    return sos is not None and data.rfind(b"\xff\xd9", sos) >= 0
+
+
+def _jpeg_segments(data: bytes) -> tuple[tuple[int, int] | None, int | None]:
+    """Walk a JPEG's marker segments: ((height, width) of the SOF or None, offset of the first SOS or None)."""
+    hw = None
     i = 2
-    while i + 9 < len(data):
+    while i + 4 <= len(data):
         if data[i] != 0xFF:
-            return None
+            return hw, None
         marker = data[i + 1]
         if marker == 0xFF:
             i += 1
             continue
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return int.from_bytes(data[i + 5 : i + 7], "big"), int.from_bytes(data[i + 7 : i + 9], "big")
+        if marker == 0xDA:
+            return hw, i
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and i + 9 <= len(data):
+            hw = int.from_bytes(data[i + 5 : i + 7], "big"), int.from_bytes(data[i + 7 : i + 9], "big")
         i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
-    return None
+    return hw, None
 
 
 def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -35,7 +35,6 @@ def run(job: Job, progress: bool = True) -> dict:
     """Do the whole job; return a summary. Raises MixcliError on bad input."""
     start = time.perf_counter()
     job.validate()
-    ops.load_kernels_in_background()
     ds = load_dataset(job.data, job.csv, job.image_dir)
     try:
         plan = make_plan(len(ds), job.plan_config())
@@ -97,6 +96,8 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
                     break
                 finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
                 collect(finished_now)
+                # numba costs ~0.5 s of CPU to load: a run that ends within one chunk never pays it.
+                ops.load_kernels_in_background()
         except BaseException as e:
             work.stop.set()
             for future in pending:

@@ -415,3 +415,14 @@ def test_resume_refuses_a_folder_that_holds_no_run(small_data, tmp_path):
     result = invoke("mixup", small_data, out, "--resume")
     assert result.exit_code == 1 and "nothing to resume" in result.stderr
     assert (out / "mine.txt").read_text() == "not mixcli's"
+
+
+def test_jpeg_with_data_after_its_end_marker_is_complete(tmp_path):
+    """Motion photos append a video after the JPEG's end marker: still a good image."""
+    blob = _jpeg(30, 40) + b"\x00ftypmp42" + bytes(range(256)) * 40
+    path = tmp_path / "motion.jpg"
+    path.write_bytes(blob)
+    assert read_image(path).shape == (30, 40, 3)
+    path.write_bytes(_jpeg(30, 40)[:-200])
+    with pytest.raises(MixcliError, match="truncated JPEG"):
+        read_image(path)
