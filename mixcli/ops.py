@@ -6,11 +6,15 @@ formulas run in NumPy. Both give identical bytes (tests/test_kernels.py), so the
 depends on which ran.
 """
 
+import os
+import sys
+import tempfile
 import threading
 
 import numpy as np
 
 _kernels = None  # the mixcli.kernels module, once loaded and warm
+_load_error = ""  # why numba could not be loaded, if it could not
 _loading = threading.Lock()
 _started = False
 
@@ -22,18 +26,54 @@ def load_kernels_in_background() -> None:
         if _started:
             return
         _started = True
-    threading.Thread(target=load_kernels, name="mixcli-kernels", daemon=True).start()
+    threading.Thread(target=_load_quietly, name="mixcli-kernels", daemon=True).start()
+
+
+def _load_quietly() -> None:
+    """load_kernels in a background thread: a failure leaves the NumPy twins in charge."""
+    global _load_error
+    try:
+        load_kernels()
+    except Exception as e:  # e.g. no writable cache folder; the output is the same either way
+        _load_error = f"{type(e).__name__}: {e}"
+
+
+def active() -> str:
+    """Which implementation runs now: 'numba', or 'numpy' (with why, if numba failed)."""
+    if _kernels is not None:
+        return "numba"
+    return f"numpy ({_load_error})" if _load_error else "numpy"
 
 
 def load_kernels():
     """Import and warm the numba kernels now; return the module."""
     global _kernels
     if _kernels is None:
-        from . import kernels
+        _set_cache_dir()
+        # numba's first load imports scipy.linalg, when installed, only to look for a BLAS
+        # these kernels never use (0.4 s); hide it for that one load.
+        hidden = "scipy.linalg.cython_blas" not in sys.modules
+        if hidden:
+            sys.modules["scipy.linalg.cython_blas"] = None
+        try:
+            from . import kernels
 
-        kernels.warm_up()
+            kernels.warm_up()
+        finally:
+            if hidden:
+                del sys.modules["scipy.linalg.cython_blas"]
         _kernels = kernels
     return _kernels
+
+
+def _set_cache_dir() -> None:
+    """Point numba's cache at a temporary folder when neither of its own places is writable."""
+    if "NUMBA_CACHE_DIR" in os.environ or os.access(os.path.dirname(__file__), os.W_OK):
+        return
+    user = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if os.access(user if os.path.isdir(user) else os.path.dirname(user), os.W_OK):
+        return  # numba falls back to its user-wide cache there
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(tempfile.gettempdir(), f"mixcli-numba-{os.getuid()}")
 
 
 def blend(a: np.ndarray, b: np.ndarray, lam: float, out: np.ndarray) -> np.ndarray:

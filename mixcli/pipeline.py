@@ -9,8 +9,6 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-import numpy as np
-
 from . import ops, state
 from .config import Job
 from .dataset import Dataset, load_dataset
@@ -53,9 +51,7 @@ def run(job: Job, progress: bool = True) -> dict:
             (job.out / name).unlink(missing_ok=True)
         state.start(job.out, record)
         done = []
-    if done is None:  # resuming a finished run
-        results = None
-    else:
+    if done is not None:  # None: resuming a run that had already finished
         outputs = [job.out / name for name in output_names(ds.images, FORMATS[job.fmt])]
         work = Work(job=job, plan=plan, files=ds.files, outputs=outputs, stop=threading.Event())
         results = _apply(work, done, progress)
@@ -131,5 +127,5 @@ def _summary(job: Job, ds: Dataset, seconds: float) -> dict:
     return {
         "rows": len(table), **counts, "skipped": len(skipped), "skipped_images": skipped,
         "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": len(ds.classes),
-        "workers": job.n_workers, "seconds": round(seconds, 3),
+        "workers": job.n_workers, "kernels": ops.active(), "seconds": round(seconds, 3),
     }

@@ -244,3 +244,15 @@ def test_cutmix_then_blend_compose(shape, seed, lam):
     ops.paste(b, box, out)
     ops.blend(out.copy(), b, lam, out)
     np.testing.assert_array_equal(out, ref_blend(ref_paste(a, b, box), b, lam))
+
+
+def test_cache_dir_falls_back_to_a_temporary_folder_when_nothing_is_writable(monkeypatch, tmp_path):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(ops.os, "access", lambda path, mode: False)
+    ops._set_cache_dir()
+    assert ops.os.environ["NUMBA_CACHE_DIR"].startswith(str(__import__("tempfile").gettempdir()))
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.setattr(ops.os, "access", lambda path, mode: True)
+    ops._set_cache_dir()
+    assert "NUMBA_CACHE_DIR" not in ops.os.environ
