@@ -426,3 +426,18 @@ def test_jpeg_with_data_after_its_end_marker_is_complete(tmp_path):
     path.write_bytes(_jpeg(30, 40)[:-200])
     with pytest.raises(MixcliError, match="truncated JPEG"):
         read_image(path)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    data = write_dataset(tmp_path / "d", [(6, 4)] * 2, [0, 1])
+    (data / "train" / "img000.png").write_bytes((FIXTURES / "exif_rotated.jpg").read_bytes())
+    img = read_image(data / "train" / "img000.png")
+    assert img.shape == (6, 4, 3)  # stored 4 x 6, displayed 6 x 4
+    b, g, r = (int(v) for v in img[0, 3])
+    assert r > 200 and g < 80 and b < 80  # the stored top-left red block is now top-right
+    assert img[5, 0].min() > 200
+    result = invoke("cutmix", data, tmp_path / "o", "--format", "png", "-q")
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(tmp_path / "o" / "train.csv").set_index("source_a").loc["img000.png"]
+    assert read_image(tmp_path / "o" / row.image).shape == (6, 4, 3)
+    assert row.y2 <= 6 and row.x2 <= 4

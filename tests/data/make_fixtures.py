@@ -20,6 +20,14 @@ def main() -> None:
     cmyk[:, 6:8] = (0, 0, 0, 0)  # white
     Image.fromarray(cmyk, mode="CMYK").save(HERE / "cmyk.jpg", quality=100)
 
+    # A JPEG stored 4 rows x 6 columns with EXIF orientation 6 (display rotated 90 degrees
+    # clockwise, 6 rows x 4 columns): the stored top-left pixel is red, displayed top-right.
+    rgb = np.full((4, 6, 3), 255, np.uint8)
+    rgb[0:2, 0:3] = (255, 0, 0)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgb).save(HERE / "exif_rotated.jpg", quality=100, exif=exif.tobytes())
+
 
 if __name__ == "__main__":
     main()
