@@ -211,6 +211,7 @@ def micro(data_b: Path, reps: int = 30) -> dict:
             fn()
     for _ in range(reps):  # interleaved, so drift hits every case alike
         for k, fn in cases.items():
+            fn()  # untimed: each timed call starts from the same warm caches, whatever ran before
             t0 = time.perf_counter()
             fn()
             times[k].append(time.perf_counter() - t0)
