@@ -87,7 +87,10 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
                 write_atomic(work.outputs[i], encode_image(image(k), job.fmt, job.quality))
             else:
                 a = image(k)
-                out = _mix(job, plan, i, a, _match(image(j), a.shape), res, k)
+                # Row k's image is dropped after row k, so it can take the result; not the
+                # first one, which is still the last row's partner.
+                out = a if k > 0 else np.empty_like(a)
+                _mix(job, plan, i, a, _match(image(j), a.shape), out, res, k)
                 res.op[k], res.partner[k] = int(plan.op[i]), rows[j]
                 write_atomic(work.outputs[i], encode_image(out, job.fmt, job.quality))
         except ImageError:
@@ -99,20 +102,19 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
     return res
 
 
-def _mix(job, plan: Plan, i: int, a: np.ndarray, b: np.ndarray, res: ChunkResult, k: int) -> np.ndarray:
-    """The mixed image of row i (the k-th of its chunk); records lam and box in res."""
-    out = np.empty_like(a)
+def _mix(job: Job, plan: Plan, i: int, a: np.ndarray, b: np.ndarray, out: np.ndarray, res: ChunkResult, k: int) -> None:
+    """Write the mixed image of row i (the k-th of its chunk) into out (may be a); record lam and box in res."""
     if plan.op[i] == OP_MIXUP:
         ops.blend(a, b, plan.lam[i], out)
         res.lam[k] = float(plan.lam[i])
     else:
         h, w = a.shape[:2]
         box = cutmix_box(h, w, plan.lam[i], plan.u[i], job.minmax)
-        out[...] = a
+        if out is not a:
+            out[...] = a
         ops.paste(b, box, out)
         res.box[k] = list(box)
         res.lam[k] = box_lam(h, w, box) if job.correct_lam or job.minmax else float(plan.lam[i])
-    return out
 
 
 def _guard(res: ChunkResult, k: int, fn, *args):
