@@ -1,48 +1,21 @@
 """The mixing operations on images, checked: the numba kernels, and their NumPy twins.
 
-Loading numba and its cached kernels takes about half a second, longer than a small run's
-whole work. So the kernels load in a background thread, and until they are ready the same
-formulas run in NumPy. Both give identical bytes (tests/test_kernels.py), so the output never
-depends on which ran.
+Loading numba and its cached kernels costs about 0.5 s of CPU, more than a small run's whole
+work, so the pipeline loads them only for runs with at least WORTH_LOADING mixed rows; until
+then (or if numba cannot load) the same formulas run in NumPy. Both give identical bytes
+(tests/test_kernels.py runs every kernel test on both), so the output never depends on which ran.
 """
 
 import os
 import sys
 import tempfile
-import threading
 
 import numpy as np
 
+WORTH_LOADING = 256  # mixed rows from which numba's load repays itself (blend: ~1.4 ms a 500x375 row)
+
 _kernels = None  # the mixcli.kernels module, once loaded and warm
 _load_error = ""  # why numba could not be loaded, if it could not
-_loading = threading.Lock()
-_started = False
-
-
-def load_kernels_in_background() -> None:
-    """Start loading the numba kernels, once per process."""
-    global _started
-    with _loading:
-        if _started:
-            return
-        _started = True
-    threading.Thread(target=_load_quietly, name="mixcli-kernels", daemon=True).start()
-
-
-def _load_quietly() -> None:
-    """load_kernels in a background thread: a failure leaves the NumPy twins in charge."""
-    global _load_error
-    try:
-        load_kernels()
-    except Exception as e:  # e.g. no writable cache folder; the output is the same either way
-        _load_error = f"{type(e).__name__}: {e}"
-
-
-def active() -> str:
-    """Which implementation runs now: 'numba', or 'numpy' (with why, if numba failed)."""
-    if _kernels is not None:
-        return "numba"
-    return f"numpy ({_load_error})" if _load_error else "numpy"
 
 
 def load_kernels():
@@ -64,6 +37,22 @@ def load_kernels():
                 del sys.modules["scipy.linalg.cython_blas"]
         _kernels = kernels
     return _kernels
+
+
+def try_load_kernels() -> None:
+    """load_kernels, leaving the NumPy twins in charge if numba cannot load."""
+    global _load_error
+    try:
+        load_kernels()
+    except Exception as e:  # e.g. no writable cache folder; the output is the same either way
+        _load_error = f"{type(e).__name__}: {e}"
+
+
+def active() -> str:
+    """Which implementation runs now: 'numba', or 'numpy' (with why, if numba failed)."""
+    if _kernels is not None:
+        return "numba"
+    return f"numpy ({_load_error})" if _load_error else "numpy"
 
 
 def _set_cache_dir() -> None:

@@ -9,13 +9,15 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+import numpy as np
+
 from . import ops, state
 from .config import Job
 from .dataset import Dataset, load_dataset
 from .errors import MixcliError
 from .imageio import FORMATS
 from .mixing import ChunkResult, Interrupted, Work, run_chunk
-from .plan import OPS, make_plan
+from .plan import OP_NONE, OPS, make_plan
 from .table import output_table, skipped_table
 from .writer import output_names, prepare_out, remove_temporaries, write_atomic
 
@@ -67,6 +69,8 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
 
     cv2.setNumThreads(1)  # the pool is the parallelism; cv2's own threads would oversubscribe
     job = work.job
+    if np.count_nonzero(work.plan.op != OP_NONE) >= ops.WORTH_LOADING:
+        ops.try_load_kernels()  # before the pool: loading beside busy workers costs them more
     results = list(done)
     finished = {r.chunk for r in done}
     todo = iter([c for c in range(len(work.plan.chunks)) if c not in finished])
@@ -82,7 +86,7 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
             bar.update(len(result.rows))
 
     # Workers hold the GIL only briefly between decode, kernel and encode calls; a short switch
-    # interval stops them queueing 5 ms behind numba's import in the background.
+    # interval stops one queueing 5 ms behind another's Python.
     switch = sys.getswitchinterval()
     sys.setswitchinterval(min(switch, 0.0005))
     with bar, ThreadPoolExecutor(job.n_workers) as pool:
@@ -96,8 +100,6 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
                     break
                 finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
                 collect(finished_now)
-                # numba costs ~0.5 s of CPU to load: a run that ends within one chunk never pays it.
-                ops.load_kernels_in_background()
         except BaseException as e:
             work.stop.set()
             for future in pending:

@@ -32,7 +32,8 @@ def write_dataset(root: Path, shapes, labels, ext=".png", csv_rows=None, seed=0,
 
 @pytest.fixture(scope="session", autouse=True)
 def kernels_loaded():
-    """Load numba once, up front: a background load racing CliRunner's swapped streams is flaky."""
+    """Load numba once, up front, so small test runs use the kernels too (they would use the NumPy
+    twins; test_kernels and test_pipeline check that both give the same bytes)."""
     from mixcli import ops
 
     ops.load_kernels()

@@ -182,3 +182,20 @@ def test_cutmix_box_sides_follow_rows_and_columns_on_non_square_images(tmp_path)
             assert row.x2 - row.x1 == 2 * (cut_w // 2)
             inner += 1
     assert inner > 0
+
+
+def test_numba_and_numpy_paths_write_the_same_bytes(small_data, tmp_path, monkeypatch):
+    from mixcli import ops
+
+    loaded = ops.load_kernels()
+    summaries = {}
+    for path, threshold in (("numpy", 10**9), ("numba", 1)):
+        monkeypatch.setattr(ops, "_kernels", None)
+        monkeypatch.setattr(ops, "WORTH_LOADING", threshold)
+        for op in ("mixup", "cutmix"):
+            out = tmp_path / f"{path}-{op}"
+            summaries[path, op] = run(Job(op=op, data=small_data, out=out, seed=12, prob=0.7), progress=False)
+    monkeypatch.setattr(ops, "_kernels", loaded)
+    for op in ("mixup", "cutmix"):
+        assert summaries["numpy", op]["kernels"] == "numpy" and summaries["numba", op]["kernels"] == "numba"
+        assert out_files(tmp_path / f"numpy-{op}") == out_files(tmp_path / f"numba-{op}")
