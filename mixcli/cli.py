@@ -123,7 +123,8 @@ def _terminate(signum, frame) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    typer.echo(f"mixcli: {'error: ' if code != 130 else ''}{message}", err=True)
+    first = (message.strip().splitlines() or [""])[0]
+    typer.echo(f"mixcli: {'error: ' if code != 130 else ''}{first}", err=True)
     raise typer.Exit(code)
 
 

@@ -1,11 +1,12 @@
 """The one object that describes a run, and the checks made on it before any work starts."""
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UsageError
-from .imageio import FORMATS
+from .imageio import FORMATS, MAX_PIXELS
 from .plan import OP_CUTMIX, OP_MIXUP, PlanConfig
 
 
@@ -34,12 +35,14 @@ class Job:
         """Raise UsageError on an option out of range; return self."""
         if self.op not in ("mixup", "cutmix"):
             raise UsageError(f"unknown operation {self.op!r}")
-        if not self.alpha > 0:
-            raise UsageError(f"--alpha must be > 0, got {self.alpha}")
+        if not (self.alpha > 0 and math.isfinite(self.alpha)):
+            raise UsageError(f"--alpha must be a finite number > 0, got {self.alpha}")
         if not 0 <= self.prob <= 1:
             raise UsageError(f"--prob must be in [0, 1], got {self.prob}")
         if not 0 <= self.label_smoothing < 1:
             raise UsageError(f"--label-smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.seed < 0:
+            raise UsageError(f"--seed must be >= 0, got {self.seed}")
         if self.minmax is not None:
             lo, hi = self.minmax
             if not 0 < lo <= hi <= 1:
@@ -52,8 +55,8 @@ class Job:
             raise UsageError(f"--workers must be >= 1 (or 0 for all cores), got {self.workers}")
         if self.overwrite and self.resume:
             raise UsageError("--overwrite and --resume exclude each other")
-        if self.size is not None and min(self.size) < 1:
-            raise UsageError(f"--size needs positive sides, got {self.size[0]}x{self.size[1]}")
+        if self.size is not None and (min(self.size) < 1 or self.size[0] * self.size[1] > MAX_PIXELS):
+            raise UsageError(f"--size needs positive sides and at most {MAX_PIXELS} pixels, got {self.size[0]}x{self.size[1]}")
         return self
 
     @property

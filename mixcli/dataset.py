@@ -5,6 +5,7 @@ A CSV with `p_<class>` columns (a previous mixcli output) gives soft labels; oth
 written, and raised as a MixcliError naming the offending rows.
 """
 
+import csv as py_csv
 import re
 import warnings
 from dataclasses import dataclass
@@ -84,11 +85,13 @@ def read_table(csv: Path) -> pd.DataFrame:
 
 
 def _sniff_separator(csv: Path) -> str:
-    """',' unless the header line names the columns with ';' or a tab."""
+    """The separator (',', ';' or tab) that makes the header name an `image` column; else ','."""
     with open(csv, encoding="utf-8-sig", errors="replace") as f:
         header = f.readline()
-    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
-    return max(counts, key=lambda sep: (counts[sep], sep == ","))
+    for sep in (",", ";", "\t"):
+        if "image" in (field.strip() for field in next(py_csv.reader([header], delimiter=sep), [])):
+            return sep
+    return ","
 
 
 def _find_root(data: Path, images: list[str]) -> Path:

@@ -18,6 +18,9 @@ os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 
 import cv2  # noqa: E402  (after the environment variable it reads)
 
+# Silent: a failure reaches the user as one mixcli line, not as OpenCV's log.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 FORMATS = {"jpg": ".jpg", "png": ".png"}
 # IMREAD_COLOR applies EXIF orientation, drops alpha and scales 16-bit to 8-bit.
 _REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
@@ -141,10 +144,13 @@ def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
-def encode_image(img: np.ndarray, fmt: str, quality: int) -> bytes:
-    """Encode an HxWx3 uint8 image as jpg (at quality) or png."""
+def encode_image(img: np.ndarray, fmt: str, quality: int, source: Path) -> bytes:
+    """Encode an HxWx3 uint8 image made from `source` as jpg (at quality) or png."""
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if fmt == "jpg" else []
-    ok, buf = cv2.imencode(FORMATS[fmt], img, params)
+    try:
+        ok, buf = cv2.imencode(FORMATS[fmt], img, params)
+    except cv2.error:
+        ok = False
     if not ok:
-        raise MixcliError(f"cannot encode an image of shape {img.shape} as {fmt}")
+        raise ImageError(f"cannot encode the {img.shape[1]}x{img.shape[0]} image made from {source} as {fmt}")
     return buf.tobytes()

@@ -55,26 +55,35 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
     res = ChunkResult(chunk_id, rows, [OP_NONE] * m, [-1] * m, [1.0] * m, [[] for _ in rows], [""] * m)
     raw: dict[int, bytes] = {}
     decoded: dict[int, np.ndarray] = {}
+    failed: dict[int, str] = {}  # images that could not be read or decoded, and why
+
+    def cached(store: dict, k: int, fn, *args):
+        if k in failed:
+            raise ImageError(failed[k])
+        if k not in store:
+            try:
+                store[k] = fn(*args)
+            except ImageError as e:
+                failed[k] = str(e)
+                raise
+        return store[k]
 
     def load(k: int) -> bytes:
-        if k not in raw:
-            raw[k] = _guard(res, k, read_bytes, work.files[rows[k]])
-        return raw[k]
+        return cached(raw, k, read_bytes, work.files[rows[k]])
 
     def image(k: int) -> np.ndarray:
-        if k not in decoded:
-            decoded[k] = _guard(res, k, decode, load(k), work.files[rows[k]], job.size)
-        return decoded[k]
+        return cached(decoded, k, lambda: decode(load(k), work.files[rows[k]], job.size))
 
     def partner_of(k: int) -> int | None:
-        """The next row of the cycle whose image decodes, or None if there is none."""
+        """The next row of the cycle whose image decodes (with skip_bad), or None if there is none."""
         for step in range(1, m):
             j = (k + step) % m
             try:
                 image(j)
                 return j
             except ImageError:
-                continue
+                if not job.skip_bad:
+                    raise
         return None
 
     for k, i in enumerate(rows):
@@ -84,7 +93,7 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
             if plan.op[i] == OP_NONE and job.size is None and sniff(load(k)) == job.fmt:
                 write_atomic(work.outputs[i], load(k))  # a pass-through in the same format: its bytes
             elif plan.op[i] == OP_NONE or (j := partner_of(k)) is None:
-                write_atomic(work.outputs[i], encode_image(image(k), job.fmt, job.quality))
+                write_atomic(work.outputs[i], encode_image(image(k), job.fmt, job.quality, work.files[i]))
             else:
                 a = image(k)
                 # Row k's image is dropped after row k, so it can take the result; not the
@@ -92,10 +101,11 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
                 out = a if k > 0 else np.empty_like(a)
                 _mix(job, plan, i, a, _match(image(j), a.shape), out, res, k)
                 res.op[k], res.partner[k] = int(plan.op[i]), rows[j]
-                write_atomic(work.outputs[i], encode_image(out, job.fmt, job.quality))
-        except ImageError:
+                write_atomic(work.outputs[i], encode_image(out, job.fmt, job.quality, work.files[i]))
+        except ImageError as e:  # row k's own image: with skip_bad the row is dropped
             if not job.skip_bad:
                 raise
+            res.error[k] = str(e)
         if k > 0:  # the first image is kept: it is the last row's partner
             decoded.pop(k, None)
             raw.pop(k, None)
@@ -115,17 +125,6 @@ def _mix(job: Job, plan: Plan, i: int, a: np.ndarray, b: np.ndarray, out: np.nda
         ops.paste(b, box, out)
         res.box[k] = list(box)
         res.lam[k] = box_lam(h, w, box) if job.correct_lam or job.minmax else float(plan.lam[i])
-
-
-def _guard(res: ChunkResult, k: int, fn, *args):
-    """fn(*args); an ImageError is recorded as row k's error (once) before it propagates."""
-    if res.error[k]:
-        raise ImageError(res.error[k])
-    try:
-        return fn(*args)
-    except ImageError as e:
-        res.error[k] = str(e)
-        raise
 
 
 def _match(img: np.ndarray, shape: tuple) -> np.ndarray:

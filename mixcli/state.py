@@ -13,12 +13,12 @@ from pathlib import Path
 from . import __version__
 from .errors import MixcliError
 from .mixing import ChunkResult
-from .writer import write_atomic
+from .writer import STATE, write_atomic
 
-STATE = ".mixcli"
 RUN = "run.json"
 JOURNAL = "journal.jsonl"
 # Options that change no output byte: a resume may differ in these.
+_OPTION = {"op": "command", "fmt": "--format"}  # Job fields whose option is named otherwise
 _FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume"}
 
 
@@ -33,7 +33,7 @@ def run_record(job, csv: Path, rows: int) -> dict:
 def start(out: Path, record: dict) -> None:
     """Record a new run in OUT (an empty journal)."""
     state = out / STATE
-    state.mkdir(exist_ok=True)
+    state.mkdir(exist_ok=True)  # prepare_out has refused a symlink here
     write_atomic(state / RUN, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
     write_atomic(state / JOURNAL, b"")
 
@@ -82,7 +82,7 @@ def _differences(before: dict, now: dict) -> str:
     for k in sorted(set(before) | set(now)):
         if k == "options":
             a, b = before.get(k, {}), now.get(k, {})
-            keys += [f"--{o.replace('_', '-')} {a.get(o)} then {b.get(o)}" for o in sorted(set(a) | set(b)) if a.get(o) != b.get(o)]
+            keys += [f"{_OPTION.get(o, '--' + o.replace('_', '-'))} {a.get(o)} then {b.get(o)}" for o in sorted(set(a) | set(b)) if a.get(o) != b.get(o)]
         elif before.get(k) != now.get(k):
             keys.append(k.replace("_", " "))
     return ", ".join(keys) or "unreadable record"

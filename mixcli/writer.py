@@ -7,6 +7,7 @@ from pathlib import Path
 from .errors import MixcliError
 
 IMAGES = "images"
+STATE = ".mixcli"  # the run's record and journal (mixcli.state)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
 _TMP = re.compile(r"^\..+\.tmp\d+$")
@@ -51,7 +52,7 @@ def _write_new(path: Path, data: bytes) -> None:
 def remove_temporaries(out: Path) -> int:
     """Delete temporaries a killed run left in OUT (only names write_atomic makes); return the count."""
     count = 0
-    for folder in (out, out / IMAGES, out / ".mixcli"):
+    for folder in (out, out / IMAGES, out / STATE):
         if folder.is_dir():
             for p in folder.iterdir():
                 if _TMP.match(p.name) and not p.is_dir():
@@ -71,10 +72,10 @@ def prepare_out(out: Path, inputs: list[Path], reuse: bool) -> None:
         raise MixcliError(f"OUT {out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not reuse:
         raise MixcliError(f"OUT {out} exists and is not empty: use --overwrite to write into it, or --resume")
-    images = out / IMAGES
-    if images.is_symlink() or (images.exists() and not images.is_dir()):
-        raise MixcliError(f"{images} is not a plain folder: refusing to write through it")
-    try:
-        images.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise MixcliError(f"cannot create {images}: {e.strerror}") from None
+    for sub in (out / IMAGES, out / STATE):
+        if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
+            raise MixcliError(f"{sub} is not a plain folder: refusing to write through it")
+        try:
+            sub.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise MixcliError(f"cannot create {sub}: {e.strerror}") from None

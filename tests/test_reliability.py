@@ -441,3 +441,71 @@ def test_exif_orientation_is_applied(tmp_path):
     row = pd.read_csv(tmp_path / "o" / "train.csv").set_index("source_a").loc["img000.png"]
     assert read_image(tmp_path / "o" / row.image).shape == (6, 4, 3)
     assert row.y2 <= 6 and row.x2 <= 4
+
+
+def _garbage_png(w=8, h=6) -> bytes:
+    """A PNG complete in structure (signature, IHDR, IDAT, IEND) whose pixel data is garbage."""
+    def chunk(kind, body):
+        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+    ihdr = w.to_bytes(4, "big") + h.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"not zlib data at all") + chunk(b"IEND", b"")
+
+
+def test_skip_bad_leaves_no_file_without_a_row(tmp_path):
+    data = write_dataset(tmp_path / "d", [(6, 8)] * 40, [k % 3 for k in range(40)])
+    for k in (3, 4, 17, 30):
+        (data / "train" / f"img{k:03d}.png").write_bytes(_garbage_png())
+    out = tmp_path / "o"
+    result = invoke("mixup", data, out, "--format", "png", "--skip-bad", "--prob", "0.5")
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out / "train.csv", keep_default_na=False)
+    on_disk = {f"images/{p.name}" for p in (out / "images").iterdir()}
+    assert on_disk == set(df.image)  # every file has its row, every row its file
+    skipped = set(pd.read_csv(out / "skipped.csv").image) if (out / "skipped.csv").exists() else set()
+    assert skipped <= {f"img{k:03d}.png" for k in (3, 4, 17, 30)}
+    mixed = df[df.op == "mixup"]
+    assert not (set(mixed.source_a) | set(mixed.source_b)) & {f"img{k:03d}.png" for k in (3, 4, 17, 30)}
+    # Without --skip-bad, a bad image stops the run even when it is only someone's partner.
+    result = invoke("mixup", data, tmp_path / "o2", "--format", "png", "--prob", "0.5")
+    assert result.exit_code == 1 and "cannot decode image" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_symlinked_state_folder_is_refused(small_data, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / ".mixcli").symlink_to(small_data)
+    before = digest_tree(small_data)
+    result = invoke("mixup", small_data, out, "--overwrite")
+    assert result.exit_code == 1 and "not a plain folder" in result.stderr
+    assert digest_tree(small_data) == before
+
+
+@pytest.mark.parametrize("args", [["--alpha", "inf"], ["--alpha", "nan"], ["--seed", "-1"], ["--size", "100000x100000"], ["--prob", "nan"]])
+def test_more_bad_options_are_usage_errors(small_data, tmp_path, args):
+    result = invoke("mixup", small_data, tmp_path / "o", *args)
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.strip().splitlines()) == 1 and args[0] in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_image_jpeg_cannot_hold_is_one_line_or_skipped(tmp_path):
+    data = write_dataset(tmp_path / "d", [(4, 5)] * 3, [0, 1, 0])
+    cv2.imwrite(str(data / "train" / "img001.png"), np.zeros((1, 70000, 3), np.uint8))
+    result = invoke("mixup", data, tmp_path / "o", "--prob", "0")
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "img001.png" in result.stderr and "cannot encode" in result.stderr
+    result = invoke("mixup", data, tmp_path / "o2", "--prob", "0", "--skip-bad")
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(tmp_path / "o2" / "skipped.csv").image) == ["img001.png"]
+
+
+def test_class_names_with_separators_chain(tmp_path):
+    data = write_dataset(tmp_path / "d", [(6, 7)] * 4, [], csv_rows=[])
+    rows = [(f"img{k:03d}.png", label) for k, label in enumerate(["a;b;c;d", "e;f;g;h", "i;j", "x"])]
+    (data / "train.csv").write_text("image,label\n" + "".join(f"{n},\"{l}\"\n" for n, l in rows))
+    assert invoke("mixup", data, tmp_path / "one", "-q").exit_code == 0
+    result = invoke("cutmix", tmp_path / "one", tmp_path / "two", "-q")
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(tmp_path / "two" / "train.csv")
+    assert [c for c in df.columns if c.startswith("p_")] == ["p_a;b;c;d", "p_e;f;g;h", "p_i;j", "p_x"]
