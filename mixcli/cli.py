@@ -3,6 +3,7 @@
 Nothing heavy is imported at module level, so `mixcli --help` stays instant.
 """
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -103,7 +104,8 @@ def _run(opts: dict, op: str) -> None:
         opts["size"] = parse_size(opts["size"]) if opts["size"] else None
         from .pipeline import run
 
-        summary = run(Job(op=op, **opts), progress=not quiet)
+        with _native_stderr_silenced():
+            summary = run(Job(op=op, **opts), progress=not quiet)
     except MixcliError as e:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:  # before the pipeline could catch it
@@ -116,6 +118,34 @@ def _run(opts: dict, op: str) -> None:
         typer.echo(_summary_line(summary), err=True)
     if as_json:
         typer.echo(json.dumps(summary))
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null, where libpng and libjpeg print their own messages,
+    while sys.stderr (the progress bar, mixcli's lines) keeps writing to the real stderr."""
+    import os
+
+    try:
+        real_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. under a test runner)
+        real_fd = -1
+    if real_fd != 2:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    old, sys.stderr = sys.stderr, os.fdopen(os.dup(saved), "w", buffering=1, errors="backslashreplace")
+    try:
+        yield
+    finally:
+        sys.stderr.close()
+        sys.stderr = old
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _terminate(signum, frame) -> None:

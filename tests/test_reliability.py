@@ -509,3 +509,12 @@ def test_class_names_with_separators_chain(tmp_path):
     assert result.exit_code == 0, result.output
     df = pd.read_csv(tmp_path / "two" / "train.csv")
     assert [c for c in df.columns if c.startswith("p_")] == ["p_a;b;c;d", "p_e;f;g;h", "p_i;j", "p_x"]
+
+
+def test_native_library_messages_do_not_reach_stderr(tmp_path):
+    """libpng prints its own error on fd 2; the user still sees exactly one line."""
+    data = write_dataset(tmp_path / "d", [(6, 8)] * 4, [0, 1, 0, 1])
+    (data / "train" / "img001.png").write_bytes(_garbage_png())
+    proc = subprocess.run([sys.executable, "-m", "mixcli", "mixup", str(data), str(tmp_path / "o")], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [f"mixcli: error: cannot decode image {data / 'train' / 'img001.png'}"]
