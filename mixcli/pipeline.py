@@ -85,10 +85,6 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
             results.append(result)
             bar.update(len(result.rows))
 
-    # Workers hold the GIL only briefly between decode, kernel and encode calls; a short switch
-    # interval stops one queueing 5 ms behind another's Python.
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(min(switch, 0.0005))
     with bar, ThreadPoolExecutor(job.n_workers) as pool:
         try:
             while True:
@@ -111,8 +107,6 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
                 rows = sum(len(r.rows) for r in results)
                 raise RunInterrupted(f"interrupted after {rows} of {len(work.plan)} rows; rerun the same command with --resume to finish") from None
             raise
-        finally:
-            sys.setswitchinterval(switch)
     return results
 
 
