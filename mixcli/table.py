@@ -10,8 +10,6 @@ from .dataset import SOFT_PREFIX, Dataset
 from .mixing import ChunkResult
 from .plan import OPS
 
-COLUMNS_AFTER_LABELS = ["op", "source_a", "source_b", "lam", "x1", "y1", "x2", "y2"]
-
 
 def gather(n: int, results: list[ChunkResult]) -> dict[str, np.ndarray]:
     """Per-row arrays (op, partner, lam, box, error) from the chunks' results."""
