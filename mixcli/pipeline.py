@@ -18,7 +18,7 @@ from .errors import MixcliError
 from .imageio import FORMATS
 from .mixing import ChunkResult, Interrupted, Work, run_chunk
 from .plan import OP_NONE, OPS, make_plan
-from .table import output_table, skipped_table
+from .table import gather, output_table, skipped_table
 from .writer import output_names, prepare_out, remove_temporaries, write_atomic
 
 CSV_NAME = "train.csv"
@@ -112,7 +112,8 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
 
 def _write_tables(job: Job, ds: Dataset, outputs, results: list[ChunkResult]) -> None:
     """skipped.csv (if any row was skipped), then train.csv: the last file written."""
-    table, skipped = output_table(job, ds, outputs, results), skipped_table(ds, results)
+    rows = gather(len(ds), results)
+    table, skipped = output_table(job, ds, outputs, rows), skipped_table(ds, rows)
     if len(skipped):
         write_atomic(job.out / SKIPPED_NAME, skipped.to_csv(index=False, lineterminator="\n").encode())
     write_atomic(job.out / CSV_NAME, table.to_csv(index=False, lineterminator="\n").encode())

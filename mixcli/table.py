@@ -27,9 +27,8 @@ def gather(n: int, results: list[ChunkResult]) -> dict[str, np.ndarray]:
     return {k: v[order] for k, v in flat.items()}
 
 
-def output_table(job, ds: Dataset, outputs: list[Path], results: list[ChunkResult]) -> pd.DataFrame:
-    """train.csv as a DataFrame, in the column order the README documents."""
-    g = gather(len(ds), results)
+def output_table(job, ds: Dataset, outputs: list[Path], g: dict[str, np.ndarray]) -> pd.DataFrame:
+    """train.csv as a DataFrame, in the column order the README documents (g: from gather)."""
     keep = g["error"] == ""
     targets = labels.mix(labels.smooth(ds.targets, job.label_smoothing), g["partner"], g["lam"])
     has_box = g["box"][:, 0] >= 0
@@ -48,8 +47,7 @@ def output_table(job, ds: Dataset, outputs: list[Path], results: list[ChunkResul
     return table[keep].reset_index(drop=True)
 
 
-def skipped_table(ds: Dataset, results: list[ChunkResult]) -> pd.DataFrame:
-    """skipped.csv: the input rows dropped by --skip-bad, with why."""
-    g = gather(len(ds), results)
+def skipped_table(ds: Dataset, g: dict[str, np.ndarray]) -> pd.DataFrame:
+    """skipped.csv: the input rows dropped by --skip-bad, with why (g: from gather)."""
     bad = np.flatnonzero(g["error"] != "")
     return pd.DataFrame({"image": [ds.images[i] for i in bad], "error": [g["error"][i] for i in bad]})
