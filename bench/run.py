@@ -174,6 +174,9 @@ def loadavg() -> float:
 # --------------------------------------------------------------------------- micro-benchmarks
 
 
+BLOCK = 5  # timed calls in a row per case and repetition
+
+
 def micro(data_b: Path, reps: int = 30) -> dict:
     """Kernel timings on a 2016x1512x3 photo, single-threaded cv2; medians in ms."""
     import cv2
@@ -199,22 +202,26 @@ def micro(data_b: Path, reps: int = 30) -> dict:
     cases = {
         "blend": lambda: ops.blend(a, b, lam, out),
         "addWeighted": lambda: cv2.addWeighted(a, lam, b, 1 - lam, 0, dst=out),
-        "numpy float blend": lambda: (lam * a + (1 - lam) * b).astype(np.uint8),
         "paste full": lambda: ops.paste(b, (0, h, 0, w), out),
         "slice full": lambda: np_slice((0, h, 0, w)),
         "paste 1/4 box": lambda: ops.paste(b, part, out),
         "slice 1/4 box": lambda: np_slice(part),
     }
     times = {k: [] for k in cases}
-    for fn in cases.values():  # warm-up (numba cache load / first call)
-        for _ in range(3):
-            fn()
-    for _ in range(reps):  # interleaved, so drift hits every case alike
+    for _ in range(reps):  # blocks interleaved, so drift hits every case alike
         for k, fn in cases.items():
-            fn()  # untimed: each timed call starts from the same warm caches, whatever ran before
+            for _ in range(2):  # untimed: caches and branch predictors warm for this case
+                fn()
             t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
+            for _ in range(BLOCK):
+                fn()
+            times[k].append((time.perf_counter() - t0) / BLOCK)
+    # Timed apart: it allocates and frees ~70 MB a call, which slowed whichever case came next.
+    times["numpy float blend"] = []
+    for _ in range(max(3, reps // 3)):
+        t0 = time.perf_counter()
+        (lam * a + (1 - lam) * b).astype(np.uint8)
+        times["numpy float blend"].append(time.perf_counter() - t0)
     return {k: 1000 * statistics.median(v) for k, v in times.items()}
 
 
