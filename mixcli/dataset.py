@@ -6,6 +6,7 @@ written, and raised as a MixcliError naming the offending rows.
 """
 
 import csv as py_csv
+import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -41,11 +42,11 @@ def load_dataset(data: Path, csv: Path | None = None, image_dir: Path | None = N
     table = read_table(csv)
     images = table["image"].tolist()
     root = Path(image_dir) if image_dir is not None else _find_root(Path(data), images)
-    files = [root / name for name in images]
-    missing = [name for name, f in zip(images, files) if not f.is_file()]
+    missing = [name for name in images if not os.path.isfile(os.path.join(root, name))]
     if missing:
         raise MixcliError(f"{len(missing)} image(s) listed in {csv} not found under {root}: {listing(missing)}")
     classes, targets = _targets(table, csv)
+    files = [root / name for name in images]
     return Dataset(csv=csv, root=root, images=images, files=files, classes=classes, targets=targets)
 
 
@@ -96,8 +97,10 @@ def _sniff_separator(csv: Path) -> str:
 
 def _find_root(data: Path, images: list[str]) -> Path:
     """DATA, or DATA/train when more of the listed images are found there."""
-    candidates = [data] + ([data / "train"] if (data / "train").is_dir() else [])
-    found = [sum((root / name).is_file() for name in images) for root in candidates]
+    if not (data / "train").is_dir():
+        return data
+    candidates = [data, data / "train"]
+    found = [sum(os.path.isfile(os.path.join(root, name)) for name in images) for root in candidates]
     return candidates[int(np.argmax(found))]
 
 

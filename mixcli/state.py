@@ -69,7 +69,7 @@ def resume(out: Path, record: dict) -> list[ChunkResult] | None:
 def append(out: Path, result: ChunkResult) -> None:
     """Add a finished chunk to the journal."""
     with open(out / STATE / JOURNAL, "a") as f:
-        f.write(json.dumps(asdict(result)) + "\n")
+        f.write(json.dumps(vars(result)) + "\n")  # its fields are plain lists: asdict's deep copy is not needed
 
 
 def finish(out: Path) -> None:
