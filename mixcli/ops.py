@@ -1,19 +1,24 @@
 """The mixing operations on images, checked: the numba kernels, and their NumPy twins.
 
-Loading numba and its cached kernels costs about 0.5 s of CPU, more than a small run's whole
-work, so the pipeline loads them only for runs with at least WORTH_LOADING mixed rows; until
-then (or if numba cannot load) the same formulas run in NumPy. Both give identical bytes
+Loading numba and its cached kernels takes about 0.3 s, on one thread before the workers start,
+so the pipeline loads them only for runs with at least WORTH_LOADING mixed rows a worker;
+below that (or if numba cannot load) the same formulas run in NumPy. Both give identical bytes
 (tests/test_kernels.py runs every kernel test on both), so the output never depends on which ran.
 """
 
 import os
 import sys
 import tempfile
+import threading
 
 import numpy as np
 
-WORTH_LOADING = 256  # mixed rows from which numba's load repays itself (blend: ~1.4 ms a 500x375 row)
+# Mixed rows a worker from which numba's load repays itself: the NumPy blend costs ~0.5 ms
+# more a 500x375 row, spread over the workers; the load is serial.
+WORTH_LOADING = 600
 
+_BLOCK = 1 << 18  # elements a step of the NumPy blend: 1 MiB float32 buffers, in cache
+_local = threading.local()
 _kernels = None  # the mixcli.kernels module, once loaded and warm
 _load_error = ""  # why numba could not be loaded, if it could not
 
@@ -77,11 +82,30 @@ def blend(a: np.ndarray, b: np.ndarray, lam: float, out: np.ndarray) -> np.ndarr
     if _kernels is not None:
         _kernels._blend(a.reshape(-1), b.reshape(-1), wa, out.reshape(-1))
     else:
-        mixed = a.astype(np.float32) * wa
-        mixed += b.astype(np.float32) * (np.float32(1.0) - wa)
-        mixed += np.float32(0.5)
-        np.copyto(out, mixed, casting="unsafe")
+        _blend_numpy(a.reshape(-1), b.reshape(-1), wa, out.reshape(-1))
     return out
+
+
+def _blend_numpy(a: np.ndarray, b: np.ndarray, wa: np.float32, out: np.ndarray) -> None:
+    """The blend kernel's twin: the same float32 operations, block by block through two buffers
+    a thread (allocating whole float images each call made it 6x slower: page faults)."""
+    fa, fb = _float_buffers()
+    wb = np.float32(1.0) - wa
+    for start in range(0, out.size, _BLOCK):
+        stop = min(start + _BLOCK, out.size)
+        x, y = fa[: stop - start], fb[: stop - start]
+        np.multiply(a[start:stop], wa, out=x, dtype=np.float32)
+        np.multiply(b[start:stop], wb, out=y, dtype=np.float32)
+        np.add(x, y, out=x)
+        np.add(x, np.float32(0.5), out=x)
+        np.copyto(out[start:stop], x, casting="unsafe")  # truncates: with the +0.5, rounds half up
+
+
+def _float_buffers() -> tuple[np.ndarray, np.ndarray]:
+    bufs = getattr(_local, "buffers", None)
+    if bufs is None:
+        bufs = _local.buffers = (np.empty(_BLOCK, np.float32), np.empty(_BLOCK, np.float32))
+    return bufs
 
 
 def paste(b: np.ndarray, box: tuple[int, int, int, int], out: np.ndarray) -> np.ndarray:

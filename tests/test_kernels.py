@@ -110,6 +110,17 @@ def test_blend_all_byte_pairs_at_half():
     np.testing.assert_array_equal(out, expected)
 
 
+@pytest.mark.parametrize("shape", [(375, 500, 3), (512, 512), (512, 1024), (1, ops._BLOCK + 1)])
+def test_blend_of_images_larger_than_a_block(shape):
+    # The NumPy twin works block by block: partial last block, exact multiples, one past a block.
+    a, b = _images(4, shape)
+    for lam in (0.2, 0.61803):
+        expected = ref_blend(a, b, lam)
+        np.testing.assert_array_equal(ops.blend(a, b, lam, np.empty_like(a)), expected)
+        over = b.copy()
+        np.testing.assert_array_equal(ops.blend(a, over, lam, over), expected)
+
+
 def test_blend_can_write_over_an_input():
     # out may alias a: each element is read before it is written.
     a, b = _images(3, (5, 7, 3))
