@@ -1,7 +1,7 @@
 """The mixing operations on images, checked: the numba kernels, and their NumPy twins.
 
 Loading numba and its cached kernels takes about 0.3 s, on one thread before the workers start,
-so the pipeline loads them only for runs with at least WORTH_LOADING mixed rows a worker;
+so the pipeline loads them only for runs with at least WORTH_LOADING mixed rows;
 below that (or if numba cannot load) the same formulas run in NumPy. Both give identical bytes
 (tests/test_kernels.py runs every kernel test on both), so the output never depends on which ran.
 """
@@ -13,8 +13,8 @@ import threading
 
 import numpy as np
 
-# Mixed rows a worker from which numba's load repays itself: the NumPy blend costs ~0.5 ms
-# more a 500x375 row, spread over the workers; the load is serial.
+# Mixed rows from which numba's load repays itself: the NumPy blend costs ~0.5 ms more a
+# 500x375 row. Not scaled by --workers: numba's ~100 MiB would then come and go with the core count.
 WORTH_LOADING = 600
 
 _BLOCK = 1 << 18  # elements a step of the NumPy blend: 1 MiB float32 buffers, in cache

@@ -69,7 +69,7 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
 
     cv2.setNumThreads(1)  # the pool is the parallelism; cv2's own threads would oversubscribe
     job = work.job
-    if np.count_nonzero(work.plan.op != OP_NONE) >= ops.WORTH_LOADING * job.n_workers:
+    if np.count_nonzero(work.plan.op != OP_NONE) >= ops.WORTH_LOADING:
         ops.try_load_kernels()  # before the pool: loading beside busy workers costs them more
     results = list(done)
     finished = {r.chunk for r in done}
