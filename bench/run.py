@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -129,6 +130,9 @@ def run_timed(cmd: list[str], out: Path | None, expect: int | None = None) -> Ru
     if out is not None and out.exists():
         shutil.rmtree(out)
     err = WORK / "last_stderr.txt"
+    # Untimed: flush earlier runs' writes and deletions, or their writeback (and ext4's discards)
+    # lands in this run: iowait reached 45 % late in a full run without it.
+    os.sync()
     with open(err, "wb") as ef:
         (b0, io0), t0 = cpu_seconds(), time.perf_counter()
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=ef, env=MIXCLI_ENV)
@@ -208,9 +212,13 @@ def micro(data_b: Path, reps: int = 30) -> dict:
         "slice 1/4 box": lambda: np_slice(part),
     }
     times = {k: [] for k in cases}
-    for _ in range(reps):  # blocks interleaved, so drift hits every case alike
-        for k, fn in cases.items():
-            for _ in range(2):  # untimed: caches and branch predictors warm for this case
+    order = random.Random(0)
+    for _ in range(reps):
+        # Blocks interleaved, so drift hits every case alike, in a new order each repetition:
+        # a case right after blend or addWeighted ran up to 1.5x slower, whatever it was.
+        for k in order.sample(list(cases), len(cases)):
+            fn = cases[k]
+            for _ in range(2):  # untimed: caches warm for this case
                 fn()
             t0 = time.perf_counter()
             for _ in range(BLOCK):
