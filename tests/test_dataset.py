@@ -27,6 +27,18 @@ def _make(data: Path, rows, layout: str = "flat", header: str = "image,label", s
     return data
 
 
+def _raw(tmp_path: Path, csv: str | bytes, images=("a.png", "b.png")) -> Path:
+    """DATA with PNGs for `images` and train.csv holding exactly `csv`; return DATA."""
+    data = tmp_path / "d"
+    for name in images:
+        _png(data / name)
+    if isinstance(csv, bytes):
+        (data / "train.csv").write_bytes(csv)
+    else:
+        (data / "train.csv").write_text(csv)
+    return data
+
+
 def _onehot(idx, k):
     t = np.zeros((len(idx), k))
     t[np.arange(len(idx)), idx] = 1.0
@@ -188,10 +200,7 @@ def test_soft_labels_from_previous_output(tmp_path):
 
 def test_soft_label_columns_are_put_in_class_order(tmp_path):
     # Columns out of order and without a label column: classes sorted, targets follow them.
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    _png(data / "b.png")
-    (data / "train.csv").write_text("p_dog,image,p_cat\n0.25,a.png,0.75\n1,b.png,0\n")
+    data = _raw(tmp_path, "p_dog,image,p_cat\n0.25,a.png,0.75\n1,b.png,0\n")
     ds = load_dataset(data)
     assert ds.classes == ["cat", "dog"]
     np.testing.assert_allclose(ds.targets, [[0.75, 0.25], [0.0, 1.0]])
@@ -201,10 +210,7 @@ def test_soft_label_columns_are_put_in_class_order(tmp_path):
 
 
 def test_utf8_bom_header(tmp_path):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    _png(data / "b.png")
-    (data / "train.csv").write_bytes(b"\xef\xbb\xbfimage,label\na.png,cat\nb.png,dog\n")
+    data = _raw(tmp_path, b"\xef\xbb\xbfimage,label\na.png,cat\nb.png,dog\n")
     ds = load_dataset(data)
     assert ds.images == ["a.png", "b.png"]
     assert ds.classes == ["cat", "dog"]
@@ -218,20 +224,14 @@ def test_semicolon_separated(tmp_path):
 
 
 def test_bom_and_semicolon_with_soft_labels(tmp_path):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    _png(data / "b.png")
-    (data / "train.csv").write_bytes("\ufeffimage;p_0;p_1\na.png;0,5;0,5\nb.png;1;0\n".replace("0,5", "0.5").encode())
+    data = _raw(tmp_path, "\ufeffimage;p_0;p_1\na.png;0.5;0.5\nb.png;1;0\n".encode())
     ds = load_dataset(data)
     assert ds.classes == [0, 1]
     np.testing.assert_allclose(ds.targets, [[0.5, 0.5], [1.0, 0.0]])
 
 
 def test_tab_separated_and_crlf(tmp_path):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    _png(data / "b.png")
-    (data / "train.csv").write_bytes(b"image\tlabel\r\na.png\tcat\r\nb.png\tdog\r\n")
+    data = _raw(tmp_path, b"image\tlabel\r\na.png\tcat\r\nb.png\tdog\r\n")
     ds = load_dataset(data)
     assert ds.images == ["a.png", "b.png"]
     assert ds.classes == ["cat", "dog"]
@@ -285,17 +285,13 @@ def test_header_only_csv(tmp_path):
 
 
 def test_missing_image_column(tmp_path):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    (data / "train.csv").write_text("file,label\na.png,cat\n")
+    data = _raw(tmp_path, "file,label\na.png,cat\n", images=("a.png",))
     msg = _error(data)
     assert "no image column" in msg and "file" in msg
 
 
 def test_missing_label_column(tmp_path):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    (data / "train.csv").write_text("image,class\na.png,cat\n")
+    data = _raw(tmp_path, "image,class\na.png,cat\n", images=("a.png",))
     msg = _error(data)
     assert "no label column" in msg and "class" in msg
 
@@ -332,36 +328,25 @@ def test_many_missing_images_are_counted(tmp_path):
 
 
 def test_non_numeric_soft_column(tmp_path):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    _png(data / "b.png")
-    (data / "train.csv").write_text("image,p_cat,p_dog\na.png,0.5,half\nb.png,1,0\n")
+    data = _raw(tmp_path, "image,p_cat,p_dog\na.png,0.5,half\nb.png,1,0\n")
     msg = _error(data)
     assert "p_" in msg and "numbers" in msg
 
 
 @pytest.mark.parametrize("bad", ["-0.5", "inf", "nan"])
 def test_soft_weights_must_be_finite_and_non_negative(tmp_path, bad):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    _png(data / "b.png")
-    (data / "train.csv").write_text(f"image,p_cat,p_dog\na.png,0.5,0.5\nb.png,{bad},1\n")
+    data = _raw(tmp_path, f"image,p_cat,p_dog\na.png,0.5,0.5\nb.png,{bad},1\n")
     msg = _error(data)
     assert "finite" in msg and "3" in msg
 
 
 def test_empty_soft_cell(tmp_path):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    (data / "train.csv").write_text("image,p_cat,p_dog\na.png,,1\n")
+    data = _raw(tmp_path, "image,p_cat,p_dog\na.png,,1\n", images=("a.png",))
     assert "empty p_cat" in _error(data)
 
 
 def test_extra_field_in_a_later_row(tmp_path):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    _png(data / "b.png")
-    (data / "train.csv").write_text("image,label\na.png,cat\nb.png,dog,extra\n")
+    data = _raw(tmp_path, "image,label\na.png,cat\nb.png,dog,extra\n")
     assert "cannot read" in _error(data)
 
 
@@ -415,7 +400,5 @@ def test_blank_label_cell_is_empty(tmp_path):
 
 
 def test_non_utf8_csv(tmp_path):
-    data = tmp_path / "d"
-    _png(data / "a.png")
-    (data / "train.csv").write_bytes("image,label\na.png,caf\u00e9\n".encode("utf-16"))
+    data = _raw(tmp_path, "image,label\na.png,caf\u00e9\n".encode("utf-16"), images=("a.png",))
     _error(data)
