@@ -209,16 +209,13 @@ def test_soft_label_columns_are_put_in_class_order(tmp_path):
 # ---------------------------------------------------------------- file formats
 
 
-def test_utf8_bom_header(tmp_path):
-    data = _raw(tmp_path, b"\xef\xbb\xbfimage,label\na.png,cat\nb.png,dog\n")
-    ds = load_dataset(data)
-    assert ds.images == ["a.png", "b.png"]
-    assert ds.classes == ["cat", "dog"]
-
-
-def test_semicolon_separated(tmp_path):
-    data = _make(tmp_path / "d", [("a.png", "cat"), ("b.png", "dog")], header="image;label", sep=";")
-    ds = load_dataset(data)
+@pytest.mark.parametrize(
+    "csv",
+    [b"\xef\xbb\xbfimage,label\na.png,cat\nb.png,dog\n", b"image;label\na.png;cat\nb.png;dog\n", b"image\tlabel\r\na.png\tcat\r\nb.png\tdog\r\n"],
+    ids=["utf8-bom", "semicolon", "tab-crlf"],
+)
+def test_csv_dialects(tmp_path, csv):
+    ds = load_dataset(_raw(tmp_path, csv))
     assert ds.images == ["a.png", "b.png"]
     assert ds.classes == ["cat", "dog"]
 
@@ -228,13 +225,6 @@ def test_bom_and_semicolon_with_soft_labels(tmp_path):
     ds = load_dataset(data)
     assert ds.classes == [0, 1]
     np.testing.assert_allclose(ds.targets, [[0.5, 0.5], [1.0, 0.0]])
-
-
-def test_tab_separated_and_crlf(tmp_path):
-    data = _raw(tmp_path, b"image\tlabel\r\na.png\tcat\r\nb.png\tdog\r\n")
-    ds = load_dataset(data)
-    assert ds.images == ["a.png", "b.png"]
-    assert ds.classes == ["cat", "dog"]
 
 
 def test_image_names_with_commas_in_semicolon_csv(tmp_path):
