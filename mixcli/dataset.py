@@ -41,8 +41,11 @@ def load_dataset(data: Path, csv: Path | None = None, image_dir: Path | None = N
     csv = Path(csv) if csv is not None else Path(data) / "train.csv"
     table = read_table(csv)
     images = table["image"].tolist()
-    root = Path(image_dir) if image_dir is not None else _find_root(Path(data), images)
-    missing = [name for name in images if not os.path.isfile(os.path.join(root, name))]
+    roots = [Path(image_dir)] if image_dir is not None else _roots(Path(data))
+    found = [[os.path.isfile(os.path.join(r, name)) for name in images] for r in roots]
+    best = max(range(len(roots)), key=lambda k: sum(found[k]))  # the first root on a tie
+    root = roots[best]
+    missing = [name for name, ok in zip(images, found[best]) if not ok]
     if missing:
         raise MixcliError(f"{len(missing)} image(s) listed in {csv} not found under {root}: {listing(missing)}")
     classes, targets = _targets(table, csv)
@@ -95,13 +98,9 @@ def _sniff_separator(csv: Path) -> str:
     return ","
 
 
-def _find_root(data: Path, images: list[str]) -> Path:
-    """DATA, or DATA/train when more of the listed images are found there."""
-    if not (data / "train").is_dir():
-        return data
-    candidates = [data, data / "train"]
-    found = [sum(os.path.isfile(os.path.join(root, name)) for name in images) for root in candidates]
-    return candidates[int(np.argmax(found))]
+def _roots(data: Path) -> list[Path]:
+    """Where the images may be: DATA, and DATA/train if it exists (chosen when more are found there)."""
+    return [data, data / "train"] if (data / "train").is_dir() else [data]
 
 
 def _targets(table: pd.DataFrame, csv: Path) -> tuple[list, np.ndarray]:

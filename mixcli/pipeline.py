@@ -54,10 +54,10 @@ def run(job: Job, progress: bool = True) -> dict:
         state.start(job.out, record)
         done = []
     if done is not None:  # None: resuming a run that had already finished
-        outputs = [job.out / name for name in output_names(ds.images, FORMATS[job.fmt])]
-        work = Work(job=job, plan=plan, files=ds.files, outputs=outputs, stop=threading.Event())
+        names = output_names(ds.images, FORMATS[job.fmt])
+        work = Work(job=job, plan=plan, files=ds.files, outputs=[job.out / n for n in names], stop=threading.Event())
         results = _apply(work, done, progress)
-        _write_tables(job, ds, outputs, results)
+        _write_tables(job, ds, names, results)
         state.finish(job.out)
     return _summary(job, ds, time.perf_counter() - start)
 
@@ -110,10 +110,10 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
     return results
 
 
-def _write_tables(job: Job, ds: Dataset, outputs, results: list[ChunkResult]) -> None:
+def _write_tables(job: Job, ds: Dataset, names: list[str], results: list[ChunkResult]) -> None:
     """skipped.csv (if any row was skipped), then train.csv: the last file written."""
     rows = gather(len(ds), results)
-    table, skipped = output_table(job, ds, outputs, rows), skipped_table(ds, rows)
+    table, skipped = output_table(job, ds, names, rows), skipped_table(ds, rows)
     if len(skipped):
         write_atomic(job.out / SKIPPED_NAME, skipped.to_csv(index=False, lineterminator="\n").encode())
     write_atomic(job.out / CSV_NAME, table.to_csv(index=False, lineterminator="\n").encode())

@@ -1,7 +1,5 @@
 """The output tables: train.csv (one row per written image) and skipped.csv."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -27,13 +25,14 @@ def gather(n: int, results: list[ChunkResult]) -> dict[str, np.ndarray]:
     return {k: v[order] for k, v in flat.items()}
 
 
-def output_table(job, ds: Dataset, outputs: list[Path], g: dict[str, np.ndarray]) -> pd.DataFrame:
-    """train.csv as a DataFrame, in the column order the README documents (g: from gather)."""
+def output_table(job, ds: Dataset, names: list[str], g: dict[str, np.ndarray]) -> pd.DataFrame:
+    """train.csv as a DataFrame, in the column order the README documents (names: the outputs
+    relative to OUT, from writer.output_names; g: from gather)."""
     keep = g["error"] == ""
     targets = labels.mix(labels.smooth(ds.targets, job.label_smoothing), g["partner"], g["lam"])
     has_box = g["box"][:, 0] >= 0
     table = pd.DataFrame({
-        "image": [p.relative_to(job.out).as_posix() for p in outputs],
+        "image": names,
         "label": labels.hard_labels(targets, ds.classes),
         **{f"{SOFT_PREFIX}{c}": targets[:, k] for k, c in enumerate(ds.classes)},
         "op": [OPS[o] for o in g["op"]],
