@@ -351,12 +351,12 @@ def main(argv=None) -> int:
 
     # Warm the numba cache (compiles on first use after a kernels change) and the imports.
     log(f"bench: mixcli = {' '.join(MIXCLI)}; warming up ...")
-    # A 10-photo run ends before mixcli loads numba: compile its cache here, in a child.
-    subprocess.run([PY, "-c", "from mixcli import ops; ops.load_kernels()"], check=True, env=MIXCLI_ENV)
     # pip byte-compiles an installed package; a checkout run with PYTHONDONTWRITEBYTECODE set
     # (as on this VM) would compile mixcli's sources in every run (~0.02 s).
     subprocess.run([PY, "-c", "import compileall, os, mixcli; compileall.compile_dir(os.path.dirname(mixcli.__file__), quiet=1)"],
                    check=True, env=MIXCLI_ENV)
+    # A 10-photo run ends before mixcli loads numba: its cache is compiled here, in a child.
+    warm_code("mixcli")
     for wl in WORKLOADS:
         data = datas[wl, sizes["fixed"]]
         for cname, tmpl in WORKLOADS[wl]["contenders"].items():
