@@ -1,3 +1,3 @@
-"""mixcli: MixUp and CutMix a labelled image folder into a new dataset with soft labels, on disk."""
+"""mixcli: MixUp, CutMix and the other mixing operations, from a labelled image folder to a new dataset with soft labels, on disk."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

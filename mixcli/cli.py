@@ -1,9 +1,10 @@
-"""The `mixcli` command line: thin Typer commands over mixcli.pipeline.run.
+"""The `mixcli` command line: one thin Typer command per registered operation, over mixcli.pipeline.run.
 
 Nothing heavy is imported at module level, so `mixcli --help` stays instant.
 """
 
 import contextlib
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
+from .operations import NONE, REGISTRY
 
 EXAMPLES = """
 Examples:
@@ -33,26 +35,24 @@ app = typer.Typer(
 
 Data = Annotated[Path, typer.Argument(metavar="DATA", help="Dataset folder holding train.csv, the images, or a train/ folder of them.", show_default=False)]
 Out = Annotated[Path, typer.Argument(metavar="OUT", help="Output folder: mixed images under OUT/images and OUT/train.csv.", show_default=False)]
-Alpha = Annotated[float, typer.Option(help="Beta(alpha, alpha) parameter of the mixing weight lam; > 0.")]
-Prob = Annotated[float, typer.Option(help="Probability that a row is mixed; other rows pass through unchanged.")]
-Seed = Annotated[int, typer.Option(metavar="N", help="Random seed: the same seed writes the same bytes, whatever --workers.")]
-Csv = Annotated[Optional[Path], typer.Option("--csv", help="CSV to read instead of DATA/train.csv.", show_default=False)]
-ImageDir = Annotated[Optional[Path], typer.Option(help="Folder the CSV's image paths are relative to [default: DATA or DATA/train].", show_default=False)]
-Smoothing = Annotated[float, typer.Option(metavar="EPS", help="Label smoothing EPS: y = (1-EPS)*y + EPS/K before mixing.")]
-Size = Annotated[Optional[str], typer.Option(metavar="WxH", help="Resize every image to WIDTHxHEIGHT first, e.g. 256x256 [default: keep sizes].", show_default=False)]
-Format = Annotated[str, typer.Option("--format", metavar="jpg|png", help="Output image format: jpg or png (lossless).")]
-Quality = Annotated[int, typer.Option(help="JPEG quality, 1-100.")]
-Workers = Annotated[int, typer.Option(metavar="N", help="Worker threads [default: all cores].", show_default=False)]
-Overwrite = Annotated[bool, typer.Option("--overwrite", help="Write into a non-empty OUT (its train.csv is replaced).")]
-Resume = Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in OUT (same options): keeps finished images.")]
-SkipBad = Annotated[bool, typer.Option("--skip-bad", help="Drop rows whose image cannot be decoded (listed in OUT/skipped.csv) instead of stopping.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")]
-Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
-MinMax = Annotated[
-    Optional[tuple[float, float]],
-    typer.Option(metavar="LO HI", help="Box sides uniform in [LO, HI] of the image sides (instead of lam), box inside the image.", show_default=False),
+
+# The options every operation takes, in the order --help lists them after the operation's own.
+SHARED = [
+    ("prob", float, 1.0, typer.Option(help="Probability that a row is mixed; other rows pass through unchanged.")),
+    ("label_smoothing", float, 0.0, typer.Option(metavar="EPS", help="Label smoothing EPS: y = (1-EPS)*y + EPS/K before mixing.")),
+    ("size", Optional[str], None, typer.Option(metavar="WxH", help="Resize every image to WIDTHxHEIGHT first, e.g. 256x256 [default: keep sizes].", show_default=False)),
+    ("fmt", str, "jpg", typer.Option("--format", metavar="jpg|png", help="Output image format: jpg or png (lossless).")),
+    ("quality", int, 95, typer.Option(help="JPEG quality, 1-100.")),
+    ("seed", int, 0, typer.Option(metavar="N", help="Random seed: the same seed writes the same bytes, whatever --workers.")),
+    ("workers", int, 0, typer.Option(metavar="N", help="Worker threads [default: all cores].", show_default=False)),
+    ("csv", Optional[Path], None, typer.Option("--csv", help="CSV to read instead of DATA/train.csv.", show_default=False)),
+    ("image_dir", Optional[Path], None, typer.Option(help="Folder the CSV's image paths are relative to [default: DATA or DATA/train].", show_default=False)),
+    ("overwrite", bool, False, typer.Option("--overwrite", help="Write into a non-empty OUT (its train.csv is replaced).")),
+    ("resume", bool, False, typer.Option("--resume", help="Finish an interrupted run in OUT (same options): keeps finished images.")),
+    ("skip_bad", bool, False, typer.Option("--skip-bad", help="Drop rows whose image cannot be decoded (listed in OUT/skipped.csv) instead of stopping.")),
+    ("quiet", bool, False, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")),
+    ("json_", bool, False, typer.Option("--json", help="Print a JSON summary on stdout.")),
 ]
-CorrectLam = Annotated[bool, typer.Option("--correct-lam/--no-correct-lam", help="Label weight from the clipped box's area (else the drawn lam).")]
 
 
 def _version(value: bool) -> None:
@@ -68,26 +68,34 @@ def _root(
     pass
 
 
-@app.command()
-def mixup(
-    data: Data, out: Out, alpha: Alpha = 1.0, prob: Prob = 1.0, label_smoothing: Smoothing = 0.0,
-    size: Size = None, fmt: Format = "jpg", quality: Quality = 95, seed: Seed = 0, workers: Workers = 0,
-    csv: Csv = None, image_dir: ImageDir = None, overwrite: Overwrite = False, resume: Resume = False,
-    skip_bad: SkipBad = False, quiet: Quiet = False, json_: Json = False,
-) -> None:
-    """Blend each row with a partner: out = lam*A + (1-lam)*B, label likewise."""
-    _run(locals(), "mixup")
+def _option(param) -> tuple:
+    """An operation's declared option (operations.Param) as a (name, type, default, typer.Option) entry."""
+    show = param.default is not None
+    return param.name, param.type, param.default, typer.Option(*param.flags, metavar=param.metavar, help=param.help, show_default=show)
 
 
-@app.command()
-def cutmix(
-    data: Data, out: Out, alpha: Alpha = 1.0, prob: Prob = 1.0, minmax: MinMax = None, correct_lam: CorrectLam = True,
-    label_smoothing: Smoothing = 0.0, size: Size = None, fmt: Format = "jpg", quality: Quality = 95, seed: Seed = 0,
-    workers: Workers = 0, csv: Csv = None, image_dir: ImageDir = None, overwrite: Overwrite = False,
-    resume: Resume = False, skip_bad: SkipBad = False, quiet: Quiet = False, json_: Json = False,
-) -> None:
-    """Paste a box of a partner into each row; label weights by area."""
-    _run(locals(), "cutmix")
+def _parameters(entries) -> list[inspect.Parameter]:
+    kind = inspect.Parameter.KEYWORD_ONLY
+    return [inspect.Parameter(name, kind, default=default, annotation=Annotated[typ, info]) for name, typ, default, info in entries]
+
+
+def _add_command(op) -> None:
+    """One command per registered operation: DATA OUT, its own options, then the shared ones."""
+
+    def command(**opts) -> None:
+        _run(opts, op.name)
+
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    command.__signature__ = inspect.Signature(
+        [inspect.Parameter("data", positional, annotation=Data), inspect.Parameter("out", positional, annotation=Out)]
+        + _parameters([_option(p) for p in op.params] + SHARED)
+    )
+    command.__doc__ = op.summary
+    app.command(op.name)(command)
+
+
+for _op in REGISTRY.values():
+    _add_command(_op)
 
 
 def _run(opts: dict, op: str) -> None:
@@ -102,10 +110,11 @@ def _run(opts: dict, op: str) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         opts["size"] = parse_size(opts["size"]) if opts["size"] else None
+        job = Job.make(op, **opts)
         from .pipeline import run
 
         with _native_stderr_silenced():
-            summary = run(Job(op=op, **opts), progress=not quiet)
+            summary = run(job, progress=not quiet)
     except MixcliError as e:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:  # before the pipeline could catch it
@@ -159,7 +168,7 @@ def _fail(message: str, code: int) -> None:
 
 
 def _summary_line(s: dict) -> str:
-    ops = ", ".join(f"{s[op]} {op}" for op in ("mixup", "cutmix", "none") if s[op])
+    ops = ", ".join(f"{s[op]} {op}" for op in (*REGISTRY, NONE) if s[op])
     skipped = f"; skipped {s['skipped']} bad image(s): {', '.join(s['skipped_images'][:10])}" if s["skipped"] else ""
     return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s{skipped}"
 

@@ -1,26 +1,25 @@
 """The one object that describes a run, and the checks made on it before any work starts."""
 
-import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import UsageError
 from .imageio import FORMATS, MAX_PIXELS
-from .plan import OP_CUTMIX, OP_MIXUP, PlanConfig
+from .operations import REGISTRY, Operation, defaults
 
 
 @dataclass(frozen=True)
 class Job:
+    """op: a registry name; params: that operation's own options (see Job.make); the rest are shared."""
+
     op: str
     data: Path
     out: Path
+    params: dict = field(default_factory=dict)
     csv: Path | None = None
     image_dir: Path | None = None
-    alpha: float = 1.0
     prob: float = 1.0
-    minmax: tuple[float, float] | None = None
-    correct_lam: bool = True
     label_smoothing: float = 0.0
     size: tuple[int, int] | None = None
     fmt: str = "jpg"
@@ -31,22 +30,37 @@ class Job:
     resume: bool = False
     skip_bad: bool = False
 
+    @classmethod
+    def make(cls, op: str, data, out, **options) -> "Job":
+        """A Job from an operation's name and options, shared and the operation's own alike;
+        the operation's options not given take their defaults."""
+        if op not in REGISTRY:
+            raise UsageError(f"unknown operation {op!r} (one of: {', '.join(REGISTRY)})")
+        shared = {f.name for f in fields(cls)} - {"op", "data", "out", "params"}
+        params = defaults(REGISTRY[op])
+        unknown = [k for k in options if k not in shared and k not in params]
+        if unknown:
+            raise UsageError(f"{op} has no option {', '.join(unknown)}")
+        params.update({k: v for k, v in options.items() if k in params})
+        return cls(op=op, data=Path(data), out=Path(out), params=params, **{k: v for k, v in options.items() if k in shared})
+
+    @property
+    def operation(self) -> Operation:
+        return REGISTRY[self.op]
+
     def validate(self) -> "Job":
         """Raise UsageError on an option out of range; return self."""
-        if self.op not in ("mixup", "cutmix"):
+        if self.op not in REGISTRY:
             raise UsageError(f"unknown operation {self.op!r}")
-        if not (self.alpha > 0 and math.isfinite(self.alpha)):
-            raise UsageError(f"--alpha must be a finite number > 0, got {self.alpha}")
+        if set(self.params) != set(defaults(self.operation)):
+            raise UsageError(f"{self.op} takes the options {', '.join(defaults(self.operation))}, got {', '.join(self.params)}")
+        self.operation.check(self.params)
         if not 0 <= self.prob <= 1:
             raise UsageError(f"--prob must be in [0, 1], got {self.prob}")
         if not 0 <= self.label_smoothing < 1:
             raise UsageError(f"--label-smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.seed < 0:
             raise UsageError(f"--seed must be >= 0, got {self.seed}")
-        if self.minmax is not None:
-            lo, hi = self.minmax
-            if not 0 < lo <= hi <= 1:
-                raise UsageError(f"--minmax needs 0 < LO <= HI <= 1, got {lo} {hi}")
         if self.fmt not in FORMATS:
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {self.fmt!r}")
         if not 1 <= self.quality <= 100:
@@ -62,10 +76,6 @@ class Job:
     @property
     def n_workers(self) -> int:
         return self.workers or os.cpu_count() or 1
-
-    def plan_config(self) -> PlanConfig:
-        op = {"mixup": OP_MIXUP, "cutmix": OP_CUTMIX}[self.op]
-        return PlanConfig(op=op, alpha=self.alpha, prob=self.prob, minmax=self.minmax, seed=self.seed)
 
 
 def parse_size(text: str) -> tuple[int, int]:

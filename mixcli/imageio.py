@@ -144,6 +144,14 @@ def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
+def resize_float(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A float32 array resized bilinearly to size=(W, H)."""
+    w, h = size
+    if img.shape[1] == w and img.shape[0] == h:
+        return img
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def encode_image(img: np.ndarray, fmt: str, quality: int, source: Path) -> bytes:
     """Encode an HxWx3 uint8 image made from `source` as jpg (at quality) or png."""
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if fmt == "jpg" else []

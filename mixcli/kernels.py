@@ -1,4 +1,4 @@
-"""Pixel kernels: the MixUp blend and the CutMix box paste, jitted with numba.
+"""Pixel kernels: the MixUp blend, the box paste, the box fill and the masked select, jitted with numba.
 
 Kernels are private, write into a caller's ``out`` and hold no policy: mixcli.ops checks
 the arguments, the pipeline draws every random number before calling. They release the
@@ -25,32 +25,56 @@ def _blend(a, b, lam, out):
 
 
 @intrinsic
-def _copy_bytes(typingctx, dst, src, start, n):
-    """memcpy of src[start:start+n] onto dst[start:start+n], flat uint8 arrays (bounds checked by the caller)."""
+def _copy_bytes(typingctx, dst, dst_start, src, src_start, n):
+    """memcpy of src[src_start:src_start+n] onto dst[dst_start:dst_start+n], flat uint8 arrays (bounds checked by the caller)."""
 
     def codegen(context, builder, signature, args):
-        dst_arr, src_arr, first, count = args
+        dst_arr, d_first, src_arr, s_first, count = args
         d = context.make_array(signature.args[0])(context, builder, dst_arr)
-        s = context.make_array(signature.args[1])(context, builder, src_arr)
-        cgutils.raw_memcpy(builder, builder.gep(d.data, [first]), builder.gep(s.data, [first]), count, 1)
+        s = context.make_array(signature.args[2])(context, builder, src_arr)
+        cgutils.raw_memcpy(builder, builder.gep(d.data, [d_first]), builder.gep(s.data, [s_first]), count, 1)
         return context.get_dummy_value()
 
-    return types.void(dst, src, types.intp, types.intp), codegen
+    return types.void(dst, types.intp, src, types.intp, types.intp), codegen
 
 
 @ngjit
-def _paste(b, y1, y2, x1, x2, row, px, out):
-    """Copy the half-open box of b into out, flat uint8 arrays with `row` bytes a row, `px` a pixel."""
+def _paste(src, src_row, sy, sx, out, row, y1, y2, x1, x2, px):
+    """Copy the (y2-y1) x (x2-x1) block of src at (sy, sx) into out's half-open box, flat uint8
+    arrays with `src_row` / `row` bytes a row and `px` bytes a pixel."""
     n = (x2 - x1) * px
-    if n == row:  # full-width box: one contiguous block
-        _copy_bytes(out, b, y1 * row, (y2 - y1) * row)
+    if n == row and n == src_row:  # full-width rows on both sides: one contiguous block
+        _copy_bytes(out, y1 * row, src, sy * src_row, (y2 - y1) * row)
         return
+    for y in range(y2 - y1):
+        _copy_bytes(out, (y1 + y) * row + x1 * px, src, (sy + y) * src_row + sx * px, n)
+
+
+@ngjit
+def _fill(out, row, px, y1, y2, x1, x2, value):
+    """Set every byte of out's half-open box to value, a flat uint8 array with `row` bytes a row, `px` a pixel."""
+    n = (x2 - x1) * px
+    v = np.uint8(value)
     for y in range(y1, y2):
-        _copy_bytes(out, b, y * row + x1 * px, n)
+        start = y * row + x1 * px
+        for j in range(n):
+            out[start + j] = v
+
+
+@ngjit
+def _select(mask, b, px, out):
+    """Copy b's pixel p onto out's wherever mask[p] != 0: mask flat uint8 (one byte a pixel), b and out flat uint8 (px bytes a pixel)."""
+    for p in range(mask.size):
+        if mask[p]:
+            base = p * px
+            for c in range(px):
+                out[base + c] = b[base + c]
 
 
 def warm_up() -> None:
-    """Load (or compile) both kernels on tiny arrays, so the first real call pays nothing."""
+    """Load (or compile) every kernel on tiny arrays, so the first real call pays nothing."""
     img = np.zeros(12, np.uint8)
     _blend(img, img, np.float32(0.5), img.copy())
-    _paste(img, 0, 1, 0, 1, 6, 3, img.copy())
+    _paste(img, 6, 0, 0, img.copy(), 6, 0, 1, 0, 1, 3)
+    _fill(img.copy(), 6, 3, 0, 1, 0, 1, 7)
+    _select(img[:4], img, 3, img.copy())

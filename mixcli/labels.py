@@ -1,4 +1,4 @@
-"""Soft labels: smoothing, mixing by a plan, and the output table's label columns."""
+"""Soft labels: smoothing, mixing by the recorded weights, and the output table's label columns."""
 
 import numpy as np
 
@@ -8,10 +8,14 @@ def smooth(targets: np.ndarray, eps: float) -> np.ndarray:
     return (1.0 - eps) * targets + eps / targets.shape[1]
 
 
-def mix(targets: np.ndarray, partner: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """lam[i] * y[i] + (1 - lam[i]) * y[partner[i]]; rows with lam 1 keep their label."""
-    b = targets[np.where(partner >= 0, partner, np.arange(len(partner)))]
-    return lam[:, None] * targets + (1.0 - lam[:, None]) * b
+def mix(targets: np.ndarray, sources: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """sum_k weights[i, k] * y[sources[i, k]] per row i, in source order (sources, weights:
+    (rows, S); a source of -1 pads a row with fewer sources, its weight must be 0)."""
+    rows = np.where(sources >= 0, sources, 0)
+    out = weights[:, :1] * targets[rows[:, 0]]
+    for k in range(1, sources.shape[1]):
+        out += weights[:, k : k + 1] * targets[rows[:, k]]
+    return out
 
 
 def hard_labels(targets: np.ndarray, classes: list) -> list:

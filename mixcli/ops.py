@@ -1,4 +1,4 @@
-"""The mixing operations on images, checked: the numba kernels, and their NumPy twins.
+"""The pixel operations, checked: the numba kernels, and their NumPy twins.
 
 Loading numba and its cached kernels takes about 0.3 s, on one thread before the workers start,
 so the pipeline loads them only for runs with at least WORTH_LOADING mixed rows;
@@ -108,18 +108,59 @@ def _float_buffers() -> tuple[np.ndarray, np.ndarray]:
     return bufs
 
 
-def paste(b: np.ndarray, box: tuple[int, int, int, int], out: np.ndarray) -> np.ndarray:
-    """Copy b's pixels in the half-open box (y1, y2, x1, x2) into out (HxW[xC] uint8 arrays)."""
-    _check(b, b, out)
+def paste(src: np.ndarray, box: tuple[int, int, int, int], out: np.ndarray, origin: tuple[int, int] | None = None) -> np.ndarray:
+    """Copy pixels of src into out's half-open box (y1, y2, x1, x2): from the same box of src
+    (origin None), or from the box-sized block of src whose top-left corner is origin (oy, ox)."""
+    y1, y2, x1, x2 = (int(v) for v in box)
+    oy, ox = (y1, x1) if origin is None else (int(origin[0]), int(origin[1]))
+    for arr in (src, out):
+        if arr.dtype != np.uint8 or not arr.flags.c_contiguous:
+            raise ValueError("kernels take C-contiguous uint8 arrays")
+    if src.shape[2:] != out.shape[2:] or src.ndim != out.ndim or (origin is None and src.shape != out.shape):
+        raise ValueError(f"shapes differ: {src.shape}, {out.shape}")
+    if not (0 <= y1 <= y2 <= out.shape[0] and 0 <= x1 <= x2 <= out.shape[1]):
+        raise ValueError(f"box {box} outside an image of shape {out.shape}")
+    if not (0 <= oy and oy + y2 - y1 <= src.shape[0] and 0 <= ox and ox + x2 - x1 <= src.shape[1]):
+        raise ValueError(f"a {y2 - y1}x{x2 - x1} block at {(oy, ox)} is outside the source of shape {src.shape}")
+    if _kernels is not None:
+        px = _pixel_bytes(out)
+        _kernels._paste(src.reshape(-1), src.shape[1] * px, oy, ox, out.reshape(-1), out.shape[1] * px, y1, y2, x1, x2, px)
+    else:
+        out[y1:y2, x1:x2] = src[oy : oy + y2 - y1, ox : ox + x2 - x1]
+    return out
+
+
+def fill(out: np.ndarray, box: tuple[int, int, int, int], value: int) -> np.ndarray:
+    """Set every pixel of out's half-open box (y1, y2, x1, x2) to the gray level value (0-255)."""
+    _check(out, out, out)
     y1, y2, x1, x2 = (int(v) for v in box)
     if not (0 <= y1 <= y2 <= out.shape[0] and 0 <= x1 <= x2 <= out.shape[1]):
         raise ValueError(f"box {box} outside an image of shape {out.shape}")
+    if not 0 <= value <= 255:
+        raise ValueError(f"fill value must be in [0, 255], got {value}")
     if _kernels is not None:
-        px = out.shape[2] if out.ndim == 3 else 1
-        _kernels._paste(b.reshape(-1), y1, y2, x1, x2, out.shape[1] * px, px, out.reshape(-1))
+        px = _pixel_bytes(out)
+        _kernels._fill(out.reshape(-1), out.shape[1] * px, px, y1, y2, x1, x2, int(value))
     else:
-        out[y1:y2, x1:x2] = b[y1:y2, x1:x2]
+        out[y1:y2, x1:x2] = value
     return out
+
+
+def select(mask: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Copy b's pixels onto out wherever mask (HxW uint8) is not 0 (b and out: HxW[xC] uint8 of one shape)."""
+    _check(b, b, out)
+    if mask.dtype != np.uint8 or not mask.flags.c_contiguous or mask.shape != out.shape[:2]:
+        raise ValueError(f"mask must be a C-contiguous uint8 array of shape {out.shape[:2]}")
+    if _kernels is not None:
+        _kernels._select(mask.reshape(-1), b.reshape(-1), _pixel_bytes(out), out.reshape(-1))
+    else:
+        where = mask.astype(bool)
+        out[where] = b[where]
+    return out
+
+
+def _pixel_bytes(img: np.ndarray) -> int:
+    return img.shape[2] if img.ndim == 3 else 1
 
 
 def _check(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:

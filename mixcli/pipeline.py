@@ -17,9 +17,10 @@ from .dataset import Dataset, load_dataset
 from .errors import MixcliError
 from .imageio import FORMATS
 from .mixing import ChunkResult, Interrupted, Work, run_chunk
-from .plan import OP_NONE, OPS, make_plan
+from .operations import NONE, REGISTRY
+from .plan import make_plan
 from .table import gather, output_table, skipped_table
-from .writer import output_names, prepare_out, remove_temporaries, write_atomic
+from .writer import mask_names, output_names, prepare_out, remove_temporaries, write_atomic
 
 CSV_NAME = "train.csv"
 SKIPPED_NAME = "skipped.csv"
@@ -37,13 +38,13 @@ def run(job: Job, progress: bool = True) -> dict:
     job.validate()
     ds = load_dataset(job.data, job.csv, job.image_dir)
     try:
-        plan = make_plan(len(ds), job.plan_config())
+        plan = make_plan(len(ds), job.operation, job.params, job.prob, job.seed)
     except ValueError as e:
         raise MixcliError(str(e)) from None
     resuming = job.resume and state.has_run(job.out)
     if job.resume and not resuming and job.out.is_dir() and any(job.out.iterdir()):
         raise MixcliError(f"nothing to resume in {job.out}: it holds no unfinished mixcli run")
-    prepare_out(job.out, [ds.root, ds.csv.parent], reuse=job.overwrite or resuming)
+    prepare_out(job.out, [ds.root, ds.csv.parent], reuse=job.overwrite or resuming, masks=job.operation.masks)
     remove_temporaries(job.out)
     record = state.run_record(job, ds.csv, len(ds))
     if resuming:
@@ -55,9 +56,13 @@ def run(job: Job, progress: bool = True) -> dict:
         done = []
     if done is not None:  # None: resuming a run that had already finished
         names = output_names(ds.images, FORMATS[job.fmt])
-        work = Work(job=job, plan=plan, files=ds.files, outputs=[job.out / n for n in names], stop=threading.Event())
+        masks = mask_names(names) if job.operation.masks else None
+        work = Work(
+            job=job, plan=plan, files=ds.files, outputs=[job.out / n for n in names],
+            masks=[job.out / n for n in masks] if masks else None, stop=threading.Event(),
+        )
         results = _apply(work, done, progress)
-        _write_tables(job, ds, names, results)
+        _write_tables(job, ds, names, masks, results)
         state.finish(job.out)
     return _summary(job, ds, time.perf_counter() - start)
 
@@ -69,7 +74,7 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
 
     cv2.setNumThreads(1)  # the pool is the parallelism; cv2's own threads would oversubscribe
     job = work.job
-    if np.count_nonzero(work.plan.op != OP_NONE) >= ops.WORTH_LOADING:
+    if np.count_nonzero(work.plan.mixed) >= ops.WORTH_LOADING:
         ops.try_load_kernels()  # before the pool: loading beside busy workers costs them more
     results = list(done)
     finished = {r.chunk for r in done}
@@ -110,10 +115,10 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
     return results
 
 
-def _write_tables(job: Job, ds: Dataset, names: list[str], results: list[ChunkResult]) -> None:
+def _write_tables(job: Job, ds: Dataset, names: list[str], masks: list[str] | None, results: list[ChunkResult]) -> None:
     """skipped.csv (if any row was skipped), then train.csv: the last file written."""
     rows = gather(len(ds), results)
-    table, skipped = output_table(job, ds, names, rows), skipped_table(ds, rows)
+    table, skipped = output_table(job, ds, names, masks, rows), skipped_table(ds, rows)
     if len(skipped):
         write_atomic(job.out / SKIPPED_NAME, skipped.to_csv(index=False, lineterminator="\n").encode())
     write_atomic(job.out / CSV_NAME, table.to_csv(index=False, lineterminator="\n").encode())
@@ -126,7 +131,7 @@ def _summary(job: Job, ds: Dataset, seconds: float) -> dict:
     table = pd.read_csv(job.out / CSV_NAME, usecols=["op"], keep_default_na=False)
     skipped_csv = job.out / SKIPPED_NAME
     skipped = pd.read_csv(skipped_csv, keep_default_na=False).image.tolist() if skipped_csv.is_file() else []
-    counts = {op: int((table.op == op).sum()) for op in OPS}
+    counts = {op: int((table.op == op).sum()) for op in (*REGISTRY, NONE)}
     return {
         "rows": len(table), **counts, "skipped": len(skipped), "skipped_images": skipped,
         "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": len(ds.classes),

@@ -25,6 +25,7 @@ _FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume"}
 def run_record(job, csv: Path, rows: int) -> dict:
     """What makes OUT what it is: the version, the options and the input CSV's digest."""
     opts = {k: v for k, v in asdict(job).items() if k not in _FREE}
+    opts.update(opts.pop("params"))  # an operation's options are recorded beside the shared ones
     opts = json.loads(json.dumps(opts, default=str))
     digest = hashlib.sha256(csv.read_bytes()).hexdigest()
     return {"mixcli": __version__, "options": opts, "csv_sha256": digest, "rows": rows}

@@ -6,47 +6,50 @@ import pandas as pd
 from . import labels
 from .dataset import SOFT_PREFIX, Dataset
 from .mixing import ChunkResult
-from .plan import OPS
+from .operations import REGISTRY
 
 
-def gather(n: int, results: list[ChunkResult]) -> dict[str, np.ndarray]:
-    """Per-row arrays (op, partner, lam, box, error) from the chunks' results."""
-    rows = np.concatenate([r.rows for r in results]).astype(np.int64) if results else np.zeros(0, np.int64)
-    if sorted(rows.tolist()) != list(range(n)):
-        raise RuntimeError("chunk results do not cover every row exactly once")
-    flat = {
-        "op": np.concatenate([r.op for r in results]).astype(np.int8),
-        "partner": np.concatenate([r.partner for r in results]).astype(np.int64),
-        "lam": np.concatenate([r.lam for r in results]).astype(np.float64),
-        "box": np.array([b if b else [-1] * 4 for r in results for b in r.box], dtype=np.int64).reshape(-1, 4),
-        "error": np.array([e for r in results for e in r.error], dtype=object),
-    }
-    order = np.argsort(rows)
-    return {k: v[order] for k, v in flat.items()}
+def gather(n: int, results: list[ChunkResult]) -> list[tuple]:
+    """Per input row, in row order: (op, sources, weights, boxes, mask, error) from the chunks' results."""
+    by_row: list = [None] * n
+    for r in results:
+        for k, i in enumerate(r.rows):
+            if by_row[i] is not None:
+                raise RuntimeError(f"row {i} is in two chunk results")
+            by_row[i] = (r.op[k], r.sources[k], r.weights[k], r.boxes[k], r.mask[k], r.error[k])
+    if any(row is None for row in by_row):
+        raise RuntimeError("chunk results do not cover every row")
+    return by_row
 
 
-def output_table(job, ds: Dataset, names: list[str], g: dict[str, np.ndarray]) -> pd.DataFrame:
-    """train.csv as a DataFrame, in the column order the README documents (names: the outputs
-    relative to OUT, from writer.output_names; g: from gather)."""
-    keep = g["error"] == ""
-    targets = labels.mix(labels.smooth(ds.targets, job.label_smoothing), g["partner"], g["lam"])
-    has_box = g["box"][:, 0] >= 0
+def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g: list[tuple]) -> pd.DataFrame:
+    """train.csv as a DataFrame, in the column order the README documents (names, masks: the
+    outputs relative to OUT, from writer.output_names; g: from gather)."""
+    op, sources, weights, boxes, has_mask, error = zip(*g)
+    width = max(len(s) for s in sources)
+    src = np.array([s + [-1] * (width - len(s)) for s in sources], dtype=np.int64)
+    w = np.array([ws + [0.0] * (width - len(ws)) for ws in weights], dtype=np.float64)
+    targets = labels.mix(labels.smooth(ds.targets, job.label_smoothing), src, w)
+    first_box = [b[0] if b and REGISTRY.get(o) is not None and REGISTRY[o].box_columns else None for o, b in zip(op, boxes)]
     table = pd.DataFrame({
         "image": names,
         "label": labels.hard_labels(targets, ds.classes),
         **{f"{SOFT_PREFIX}{c}": targets[:, k] for k, c in enumerate(ds.classes)},
-        "op": [OPS[o] for o in g["op"]],
+        "op": list(op),
         "source_a": ds.images,
-        "source_b": [ds.images[j] if j >= 0 else "" for j in g["partner"]],
-        "lam": g["lam"],
+        "source_b": [ds.images[s[1]] if len(s) > 1 else "" for s in sources],
+        "lam": w[:, 0],
     })
     for col, k in (("x1", 2), ("y1", 0), ("x2", 3), ("y2", 1)):
-        table[col] = pd.array(np.where(has_box, g["box"][:, k], 0), dtype="Int64")
-        table.loc[~has_box, col] = pd.NA
-    return table[keep].reset_index(drop=True)
+        table[col] = pd.array([b[k] if b is not None else None for b in first_box], dtype="Int64")
+    table["sources"] = [";".join(ds.images[j] for j in s) for s in sources]
+    table["weights"] = [";".join(repr(float(x)) for x in ws) for ws in weights]
+    table["boxes"] = [";".join(f"{x1} {y1} {x2} {y2}" for y1, y2, x1, x2 in b) for b in boxes]
+    table["mask"] = [masks[i] if m else "" for i, m in enumerate(has_mask)]
+    return table[np.array(error) == ""].reset_index(drop=True)
 
 
-def skipped_table(ds: Dataset, g: dict[str, np.ndarray]) -> pd.DataFrame:
+def skipped_table(ds: Dataset, g: list[tuple]) -> pd.DataFrame:
     """skipped.csv: the input rows dropped by --skip-bad, with why (g: from gather)."""
-    bad = np.flatnonzero(g["error"] != "")
-    return pd.DataFrame({"image": [ds.images[i] for i in bad], "error": [g["error"][i] for i in bad]})
+    bad = [i for i, row in enumerate(g) if row[5]]
+    return pd.DataFrame({"image": [ds.images[i] for i in bad], "error": [g[i][5] for i in bad]})

@@ -8,6 +8,7 @@ from pathlib import Path
 from .errors import MixcliError
 
 IMAGES = "images"
+MASKS = "masks"
 STATE = ".mixcli"  # the run's record and journal (mixcli.state)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
@@ -24,6 +25,11 @@ def output_names(images: list[str], ext: str) -> list[str]:
         stem = _UNSAFE.sub("_", stem).strip("._")[:48]
         names.append(f"{IMAGES}/{i:0{width}d}{'_' + stem if stem else ''}{ext}")
     return names
+
+
+def mask_names(names: list[str]) -> list[str]:
+    """masks/<name>.png beside each output name images/<name>.<ext>."""
+    return [f"{MASKS}/{Path(n).stem}.png" for n in names]
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -60,7 +66,7 @@ def _write_new(path: Path, data: bytes) -> None:
 def remove_temporaries(out: Path) -> int:
     """Delete temporaries a killed run left in OUT (only names write_atomic makes); return the count."""
     count = 0
-    for folder in (out, out / IMAGES, out / STATE):
+    for folder in (out, out / IMAGES, out / MASKS, out / STATE):
         if folder.is_dir():
             for p in folder.iterdir():
                 if _TMP.match(p.name) and not p.is_dir():
@@ -69,8 +75,8 @@ def remove_temporaries(out: Path) -> int:
     return count
 
 
-def prepare_out(out: Path, inputs: list[Path], reuse: bool) -> None:
-    """Check OUT against the inputs and create OUT/images; refuse a non-empty OUT unless reuse."""
+def prepare_out(out: Path, inputs: list[Path], reuse: bool, masks: bool = False) -> None:
+    """Check OUT against the inputs and create OUT/images (and OUT/masks); refuse a non-empty OUT unless reuse."""
     out_r = out.resolve()
     for p in inputs:
         p_r = p.resolve()
@@ -80,7 +86,7 @@ def prepare_out(out: Path, inputs: list[Path], reuse: bool) -> None:
         raise MixcliError(f"OUT {out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not reuse:
         raise MixcliError(f"OUT {out} exists and is not empty: use --overwrite to write into it, or --resume")
-    for sub in (out / IMAGES, out / STATE):
+    for sub in (out / IMAGES, out / STATE) + ((out / MASKS,) if masks else ()):
         if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
             raise MixcliError(f"{sub} is not a plain folder: refusing to write through it")
         try:

@@ -1,4 +1,4 @@
-"""mixcli.labels: label smoothing, mixing by a plan, and hard labels."""
+"""mixcli.labels: label smoothing, mixing by recorded weights, and hard labels."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mixcli.labels import hard_labels, mix, smooth
-from mixcli.plan import OP_MIXUP, OP_NONE, PlanConfig, make_plan
+from mixcli.operations import REGISTRY, defaults
+from mixcli.plan import make_plan
 
 
 def _onehot(idx, k):
@@ -61,66 +62,69 @@ def test_smooth_formula_and_row_sums(k, rows, eps, seed):
 # ---------------------------------------------------------------- mix
 
 
-def test_mix_by_lam_and_partner():
+def test_mix_two_sources_by_weight():
     t = _onehot([0, 1, 2], 3)
-    partner = np.array([1, 2, 0])
-    lam = np.array([0.7, 0.25, 1.0])
-    y = mix(t, partner, lam)
+    sources = np.array([[0, 1], [1, 2], [2, -1]])
+    weights = np.array([[0.7, 0.3], [0.25, 0.75], [1.0, 0.0]])
+    y = mix(t, sources, weights)
     np.testing.assert_allclose(y, [[0.7, 0.3, 0.0], [0.0, 0.25, 0.75], [0.0, 0.0, 1.0]], atol=1e-15)
 
 
-def test_mix_lam_is_weight_of_own_row():
-    # Asymmetric: lam weighs row i, 1 - lam its partner.
+def test_mix_first_weight_is_the_rows_own():
+    # Asymmetric: the first weight weighs row i, the second its partner.
     t = _onehot([0, 1], 2)
-    y = mix(t, np.array([1, 0]), np.array([0.9, 0.9]))
+    y = mix(t, np.array([[0, 1], [1, 0]]), np.array([[0.9, 0.1], [0.9, 0.1]]))
     np.testing.assert_allclose(y, [[0.9, 0.1], [0.1, 0.9]], atol=1e-15)
 
 
-def test_mix_rows_without_partner_unchanged():
+def test_mix_padded_rows_are_unchanged_exactly():
     t = np.array([[0.7, 0.3, 0.0], [0.0, 0.0, 1.0], [0.2, 0.2, 0.6]])
-    partner = np.array([-1, 0, -1])
-    lam = np.array([1.0, 0.5, 1.0])
-    y = mix(t, partner, lam)
-    np.testing.assert_array_equal(y[[0, 2]], t[[0, 2]])  # exactly
+    sources = np.array([[0, -1, -1, -1], [1, 0, -1, -1], [2, -1, -1, -1]])
+    weights = np.array([[1.0, 0, 0, 0], [0.5, 0.5, 0, 0], [1.0, 0, 0, 0]])
+    y = mix(t, sources, weights)
+    np.testing.assert_array_equal(y[[0, 2]], t[[0, 2]])
     np.testing.assert_allclose(y[1], [0.35, 0.15, 0.5], atol=1e-15)
-    # partner -1 never reads another row, whatever lam says.
-    y = mix(t, np.array([-1, -1, -1]), np.array([0.3, 0.0, 0.9]))
-    np.testing.assert_allclose(y, t, rtol=1e-15, atol=1e-15)
+
+
+def test_mix_of_two_is_bit_for_bit_the_mixup_formula():
+    # lam*y_a + (1-lam)*y_b exactly as before the registry, so label columns keep their bytes.
+    rng = np.random.default_rng(3)
+    t = smooth(_onehot(rng.integers(0, 5, 200), 5), 0.1)
+    partner = rng.permutation(200)
+    lam = rng.beta(0.4, 0.4, 200)
+    y = mix(t, np.stack([np.arange(200), partner], axis=1), np.stack([lam, 1.0 - lam], axis=1))
+    np.testing.assert_array_equal(y, lam[:, None] * t + (1.0 - lam[:, None]) * t[partner])
 
 
 def test_mix_lam_zero_gives_partner_label_exactly():
     t = np.array([[0.925, 0.075], [0.1, 0.9]])
-    y = mix(t, np.array([1, 0]), np.array([0.0, 0.0]))
+    y = mix(t, np.array([[0, 1], [1, 0]]), np.array([[0.0, 1.0], [0.0, 1.0]]))
     np.testing.assert_array_equal(y, t[[1, 0]])
 
 
 def test_mix_does_not_modify_inputs():
     t = _onehot([0, 1], 2)
-    partner = np.array([1, -1])
-    lam = np.array([0.5, 1.0])
-    copies = [a.copy() for a in (t, partner, lam)]
-    mix(t, partner, lam)
-    for a, c in zip((t, partner, lam), copies):
+    sources = np.array([[0, 1], [1, -1]])
+    weights = np.array([[0.5, 0.5], [1.0, 0.0]])
+    copies = [a.copy() for a in (t, sources, weights)]
+    mix(t, sources, weights)
+    for a, c in zip((t, sources, weights), copies):
         np.testing.assert_array_equal(a, c)
 
 
 @settings(max_examples=50, deadline=None)
-@given(n=st.integers(2, 60), k=st.integers(1, 8), seed=st.integers(0, 2**32 - 1), prob=st.floats(0, 1))
-def test_mix_with_a_plan_matches_loop(n, k, seed, prob):
-    # As the pipeline calls it: unmixed rows get partner -1 and lam 1.
+@given(n=st.integers(4, 60), k=st.integers(1, 8), seed=st.integers(0, 2**32 - 1))
+def test_mix_of_four_sources_matches_loop(n, k, seed):
+    # As for mosaic: the row and the next three rows of its cycle, weights summing to 1.
     rng = np.random.default_rng(seed)
     t = smooth(_onehot(rng.integers(0, k, n), k), 0.1)
-    plan = make_plan(n, PlanConfig(op=OP_MIXUP, prob=prob, seed=seed, alpha=0.4))
-    mixed = plan.op != OP_NONE
-    partner = np.where(mixed, plan.partner, -1)
-    lam = np.where(mixed, plan.lam, 1.0)
-    y = mix(t, partner, lam)
+    plan = make_plan(n, REGISTRY["mosaic"], defaults(REGISTRY["mosaic"]), 1.0, seed)
+    sources = np.concatenate([np.arange(n)[:, None], plan.partners(3)], axis=1)
+    weights = rng.dirichlet(np.ones(4), n)
+    y = mix(t, sources, weights)
     for i in range(n):
-        if mixed[i]:
-            expected = lam[i] * t[i] + (1 - lam[i]) * t[plan.partner[i]]
-            np.testing.assert_allclose(y[i], expected, rtol=1e-12, atol=1e-15)
-        else:
-            np.testing.assert_array_equal(y[i], t[i])
+        expected = sum(weights[i, s] * t[sources[i, s]] for s in range(4))
+        np.testing.assert_allclose(y[i], expected, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-12)
 
 
@@ -146,7 +150,8 @@ def test_hard_labels_keep_class_objects():
 def test_hard_labels_of_mixed_and_smoothed():
     # lam 0.5 between class 0 and class 1 is a tie -> class 0 for both rows.
     t = smooth(_onehot([0, 1], 2), 0.1)
-    y = mix(t, np.array([1, 0]), np.array([0.5, 0.5]))
+    pairs = np.array([[0, 1], [1, 0]])
+    y = mix(t, pairs, np.array([[0.5, 0.5], [0.5, 0.5]]))
     assert hard_labels(y, ["cat", "dog"]) == ["cat", "cat"]
-    y = mix(t, np.array([1, 0]), np.array([0.6, 0.6]))
+    y = mix(t, pairs, np.array([[0.6, 0.4], [0.6, 0.4]]))
     assert hard_labels(y, ["cat", "dog"]) == ["cat", "dog"]

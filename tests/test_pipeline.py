@@ -15,7 +15,7 @@ BOX = ["x1", "y1", "x2", "y2"]
 
 
 def _run(op, data, out, **kw) -> pd.DataFrame:
-    run(Job(op=op, data=data, out=out, **kw), progress=False)
+    run(Job.make(op, data, out, **kw), progress=False)
     return pd.read_csv(out / "train.csv", keep_default_na=False, na_values=[""])
 
 
@@ -83,7 +83,7 @@ def test_soft_labels_mix_the_rows_labels_with_lam(small_data, tmp_path):
     src = pd.read_csv(small_data / "train.csv")
     label_of = dict(zip(src.image, src.label))
     cols = ["p_0", "p_1", "p_2"]
-    assert list(df.columns) == ["image", "label", *cols, "op", "source_a", "source_b", "lam", *BOX]
+    assert list(df.columns) == ["image", "label", *cols, "op", "source_a", "source_b", "lam", *BOX, "sources", "weights", "boxes", "mask"]
     for row in df.itertuples():
         y = np.full(3, eps / 3)
         y[label_of[row.source_a]] += (1 - eps) * row.lam
@@ -193,7 +193,7 @@ def test_numba_and_numpy_paths_write_the_same_bytes(small_data, tmp_path, monkey
         monkeypatch.setattr(ops, "WORTH_LOADING", threshold)
         for op in ("mixup", "cutmix"):
             out = tmp_path / f"{path}-{op}"
-            summaries[path, op] = run(Job(op=op, data=small_data, out=out, seed=12, prob=0.7), progress=False)
+            summaries[path, op] = run(Job.make(op, small_data, out, seed=12, prob=0.7), progress=False)
     monkeypatch.setattr(ops, "_kernels", loaded)
     for op in ("mixup", "cutmix"):
         assert summaries["numpy", op]["kernels"] == "numpy" and summaries["numba", op]["kernels"] == "numba"

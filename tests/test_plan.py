@@ -1,4 +1,4 @@
-"""mixcli.plan: pairing cycles, mixing draws and CutMix boxes."""
+"""mixcli.plan: pairing cycles and mixing draws; mixcli.operations.geometry: CutMix boxes."""
 
 import math
 
@@ -8,10 +8,21 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from mixcli.plan import CHUNK, OP_CUTMIX, OP_MIXUP, OP_NONE, PlanConfig, box_lam, cutmix_box, make_plan
+from mixcli.operations import REGISTRY, defaults
+from mixcli.operations.geometry import box_lam, cutmix_box
+from mixcli.plan import CHUNK, make_plan
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BELOW_ONE = float(np.nextafter(1.0, 0.0))
+
+
+def plan_of(n, op="mixup", prob=1.0, seed=0, **params):
+    """make_plan for a registered operation, its options at their defaults unless given."""
+    return make_plan(n, REGISTRY[op], {**defaults(REGISTRY[op]), **params}, prob, seed)
+
+
+def partner(plan):
+    return plan.partners(1)[:, 0]
 
 
 # ---------------------------------------------------------------- make_plan: pairing
@@ -19,23 +30,23 @@ BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
 def _check_cycles(plan, n):
     rows = np.arange(n)
-    assert plan.partner.shape == (n,)
-    assert plan.partner.dtype.kind == "i"
+    assert partner(plan).shape == (n,)
+    assert partner(plan).dtype.kind == "i"
     # Chunks cover every row exactly once.
     flat = np.concatenate(plan.chunks)
     assert sorted(flat.tolist()) == rows.tolist()
     # partner is a permutation of the rows without fixed points.
-    assert not (plan.partner == rows).any()
-    assert sorted(plan.partner.tolist()) == rows.tolist()
+    assert not (partner(plan) == rows).any()
+    assert sorted(partner(plan).tolist()) == rows.tolist()
     # Each chunk is one cycle: following partner from the chunk's first row visits the
     # whole chunk, in chunk order, and returns.
     for chunk in plan.chunks:
         assert len(chunk) >= 2
-        np.testing.assert_array_equal(plan.partner[chunk], np.roll(chunk, -1))
+        np.testing.assert_array_equal(partner(plan)[chunk], np.roll(chunk, -1))
         seen, r = [], chunk[0]
         for _ in range(len(chunk)):
             seen.append(r)
-            r = plan.partner[r]
+            r = partner(plan)[r]
         assert r == chunk[0]
         assert sorted(seen) == sorted(chunk.tolist())
 
@@ -54,38 +65,41 @@ def test_chunk_size_is_16():
 @pytest.mark.parametrize("n", [2, 3, 5, 15, 16, 17, 18, 31, 32, 33, 34, 49, 100, 1000])
 @pytest.mark.parametrize("seed", [0, 1, 12345])
 def test_partners_form_one_cycle_per_chunk(n, seed):
-    plan = make_plan(n, PlanConfig(op=OP_MIXUP, seed=seed))
+    plan = plan_of(n, "mixup", seed=seed)
     assert len(plan) == n
     _check_cycles(plan, n)
     assert [len(c) for c in plan.chunks] == _expected_chunk_sizes(n)
 
 
 @SETTINGS
-@given(n=st.integers(2, 200), seed=st.integers(0, 2**63), prob=st.floats(0, 1), op=st.sampled_from([OP_MIXUP, OP_CUTMIX]))
+@given(n=st.integers(2, 200), seed=st.integers(0, 2**63), prob=st.floats(0, 1), op=st.sampled_from(["mixup", "cutmix"]))
 def test_plan_invariants(n, seed, prob, op):
-    plan = make_plan(n, PlanConfig(op=op, prob=prob, seed=seed, alpha=0.5))
+    plan = plan_of(n, op, prob=prob, seed=seed, alpha=0.5)
     _check_cycles(plan, n)
     assert [len(c) for c in plan.chunks] == _expected_chunk_sizes(n)
-    assert set(np.unique(plan.op).tolist()) <= {OP_NONE, op}
-    assert plan.lam.shape == (n,) and ((plan.lam >= 0) & (plan.lam <= 1)).all()
-    assert plan.u.shape == (n, 4) and ((plan.u >= 0) & (plan.u < 1)).all()
+    assert plan.mixed.dtype == bool and plan.mixed.shape == (n,)
+    lam = plan.draws["lam"]
+    assert lam.shape == (n,) and ((lam >= 0) & (lam <= 1)).all()
+    if op == "cutmix":
+        u = plan.draws["u"]
+        assert u.shape == (n, 4) and ((u >= 0) & (u < 1)).all()
 
 
 def test_two_rows_swap():
-    plan = make_plan(2, PlanConfig(op=OP_MIXUP))
-    assert plan.partner.tolist() == [1, 0]
+    plan = plan_of(2, "mixup")
+    assert partner(plan).tolist() == [1, 0]
     assert len(plan.chunks) == 1 and sorted(plan.chunks[0].tolist()) == [0, 1]
 
 
 def test_seventeen_rows_make_one_cycle_of_17():
     # 16 + 1: the lone last row joins the chunk before instead of pairing with itself.
-    plan = make_plan(17, PlanConfig(op=OP_CUTMIX, seed=3))
+    plan = plan_of(17, "cutmix", seed=3)
     assert [len(c) for c in plan.chunks] == [17]
     _check_cycles(plan, 17)
 
 
 def test_33_rows_make_16_and_17():
-    plan = make_plan(33, PlanConfig(op=OP_CUTMIX, seed=3))
+    plan = plan_of(33, "cutmix", seed=3)
     assert [len(c) for c in plan.chunks] == [16, 17]
 
 
@@ -93,37 +107,39 @@ def test_33_rows_make_16_and_17():
 @pytest.mark.parametrize("prob", [1.0, 0.5, 1e-9])
 def test_fewer_than_two_rows_cannot_mix(n, prob):
     with pytest.raises(ValueError, match="2 rows"):
-        make_plan(n, PlanConfig(op=OP_MIXUP, prob=prob))
+        plan_of(n, "mixup", prob=prob)
 
 
 def test_one_row_with_prob_zero_mixes_nothing():
-    plan = make_plan(1, PlanConfig(op=OP_MIXUP, prob=0.0))
-    assert plan.op.tolist() == [OP_NONE]
+    plan = plan_of(1, "mixup", prob=0.0)
+    assert plan.mixed.tolist() == [False]
 
 
 def test_same_seed_same_plan():
-    cfg = PlanConfig(op=OP_CUTMIX, alpha=0.4, prob=0.6, seed=77)
-    p1, p2 = make_plan(500, cfg), make_plan(500, cfg)
-    for field in ("op", "partner", "lam", "u"):
-        np.testing.assert_array_equal(getattr(p1, field), getattr(p2, field))
+    p1, p2 = (plan_of(500, "cutmix", alpha=0.4, prob=0.6, seed=77) for _ in range(2))
+    np.testing.assert_array_equal(p1.mixed, p2.mixed)
+    np.testing.assert_array_equal(partner(p1), partner(p2))
+    for key in ("lam", "u"):
+        np.testing.assert_array_equal(p1.draws[key], p2.draws[key])
     assert len(p1.chunks) == len(p2.chunks)
     for c1, c2 in zip(p1.chunks, p2.chunks):
         np.testing.assert_array_equal(c1, c2)
 
 
 def test_different_seed_different_plan():
-    p1 = make_plan(500, PlanConfig(op=OP_CUTMIX, alpha=0.4, prob=0.6, seed=1))
-    p2 = make_plan(500, PlanConfig(op=OP_CUTMIX, alpha=0.4, prob=0.6, seed=2))
-    for field in ("op", "partner", "lam", "u"):
-        assert not np.array_equal(getattr(p1, field), getattr(p2, field)), field
+    p1 = plan_of(500, "cutmix", alpha=0.4, prob=0.6, seed=1)
+    p2 = plan_of(500, "cutmix", alpha=0.4, prob=0.6, seed=2)
+    assert not np.array_equal(p1.mixed, p2.mixed)
+    assert not np.array_equal(partner(p1), partner(p2))
+    for key in ("lam", "u"):
+        assert not np.array_equal(p1.draws[key], p2.draws[key]), key
 
 
 def test_pairing_does_not_depend_on_prob_or_alpha():
     # Pairs come from their own stream: changing prob or alpha keeps the partners and boxes.
-    p1 = make_plan(300, PlanConfig(op=OP_MIXUP, alpha=1.0, prob=1.0, seed=9))
-    p2 = make_plan(300, PlanConfig(op=OP_MIXUP, alpha=0.2, prob=0.3, seed=9))
-    np.testing.assert_array_equal(p1.partner, p2.partner)
-    np.testing.assert_array_equal(p1.u, p2.u)
+    p1 = plan_of(300, "mixup", alpha=1.0, prob=1.0, seed=9)
+    p2 = plan_of(300, "mixup", alpha=0.2, prob=0.3, seed=9)
+    np.testing.assert_array_equal(partner(p1), partner(p2))
 
 
 # ---------------------------------------------------------------- make_plan: distributions
@@ -133,40 +149,40 @@ def test_pairing_does_not_depend_on_prob_or_alpha():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_share_of_mixed_rows_matches_prob(prob, seed):
     n = 20000
-    plan = make_plan(n, PlanConfig(op=OP_MIXUP, prob=prob, seed=seed))
-    k = int((plan.op != OP_NONE).sum())
+    plan = plan_of(n, "mixup", prob=prob, seed=seed)
+    k = int(plan.mixed.sum())
     # Fixed seeds make this deterministic; 1e-4 leaves room for an unlucky draw (seed 1 at
     # prob 0.5 gives p ~ 3e-4) while a biased draw (say prob 0.5 giving 0.52) still fails.
     assert stats.binomtest(k, n, prob).pvalue > 1e-4, k / n
     assert abs(k / n - prob) < 0.02
 
 
-@pytest.mark.parametrize("prob, expected", [(0.0, OP_NONE), (1.0, OP_CUTMIX)])
+@pytest.mark.parametrize("prob, expected", [(0.0, False), (1.0, True)])
 def test_prob_zero_and_one(prob, expected):
-    plan = make_plan(1000, PlanConfig(op=OP_CUTMIX, prob=prob))
-    assert (plan.op == expected).all()
+    plan = plan_of(1000, "cutmix", prob=prob)
+    assert (plan.mixed == expected).all()
 
 
 @pytest.mark.parametrize("alpha", [0.2, 1.0, 3.0])
 def test_lam_follows_beta(alpha):
-    plan = make_plan(4000, PlanConfig(op=OP_MIXUP, alpha=alpha, seed=11))
-    assert stats.kstest(plan.lam, stats.beta(alpha, alpha).cdf).pvalue > 1e-3
+    plan = plan_of(4000, "mixup", alpha=alpha, seed=11)
+    assert stats.kstest(plan.draws["lam"], stats.beta(alpha, alpha).cdf).pvalue > 1e-3
     # and is not some other Beta: a clearly different alpha is rejected.
     other = 1.0 if alpha != 1.0 else 0.2
-    assert stats.kstest(plan.lam, stats.beta(other, other).cdf).pvalue < 1e-3
+    assert stats.kstest(plan.draws["lam"], stats.beta(other, other).cdf).pvalue < 1e-3
 
 
 def test_u_is_uniform():
-    plan = make_plan(3000, PlanConfig(op=OP_CUTMIX, seed=5))
+    plan = plan_of(3000, "cutmix", seed=5)
     for k in range(4):
-        assert stats.kstest(plan.u[:, k], "uniform").pvalue > 1e-3
+        assert stats.kstest(plan.draws["u"][:, k], "uniform").pvalue > 1e-3
 
 
 @pytest.mark.parametrize("n, seeds", [(5, 2000), (17, 1700), (20, 1900)])
 def test_partner_uniform_over_other_rows(n, seeds):
     counts = np.zeros(n, dtype=np.int64)
     for s in range(seeds):
-        counts[make_plan(n, PlanConfig(op=OP_MIXUP, seed=s)).partner[0]] += 1
+        counts[plan_of(n, "mixup", seed=s).partners(1)[0, 0]] += 1
     assert counts[0] == 0
     assert stats.chisquare(counts[1:]).pvalue > 1e-3, counts
 

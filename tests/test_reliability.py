@@ -208,7 +208,7 @@ def test_planted_temporary_symlink_is_not_followed(small_data, tmp_path, monkeyp
     (out / "images").mkdir(parents=True)
     name = writer.output_names(["img000.png"], ".png")[0].split("/")[1]
     (out / "images" / f".{name}.tmp{os.getpid()}").symlink_to(victim)
-    run(Job(op="mixup", data=small_data, out=out, fmt="png", overwrite=True), progress=False)
+    run(Job.make("mixup", small_data, out, fmt="png", overwrite=True), progress=False)
     assert victim.read_text() == "keep me"
     assert read_image(out / "images" / name).shape[2] == 3
 
@@ -389,7 +389,7 @@ def test_resume_with_other_options_is_refused(small_data, tmp_path):
     from mixcli.config import Job
     from mixcli.dataset import load_dataset
 
-    job = Job(op="mixup", data=small_data, out=out, alpha=0.2)
+    job = Job.make("mixup", small_data, out, alpha=0.2)
     (out / "images").mkdir()
     state.start(out, state.run_record(job, load_dataset(small_data).csv, 12))
     result = invoke("mixup", small_data, out, "--resume", "--alpha", "0.4")

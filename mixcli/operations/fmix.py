@@ -1,0 +1,87 @@
+"""FMix (Harris et al., "FMix: Enhancing Mixed Sample Data Augmentation", 2020; keras-cv FourierMix).
+
+A mask from low-frequency Fourier noise: a complex Gaussian spectrum scaled by
+1 / max(f, 1/max(h, w)) ** decay_power, inverse real FFT; the top round((1-lam)*H*W) values of
+the noise become 1 (ties in row-major order), and those pixels come from the partner (resized to
+the row's image). lam ~ Beta(alpha, alpha) sets the count; the label weight is 1 - the mask's mean, exactly.
+
+The spectrum is drawn on a grid of at most GRID cells along the image's longer side (same
+aspect), and the noise is upsampled to the image bilinearly: an FFT of the whole image would
+cost more than decoding it, and with the default decay_power 3 a frequency of GRID/2 cycles per
+side has 1/4096 the amplitude of 1 cycle. The spectrum's size depends on the decoded image, so
+it comes from a generator seeded by a number drawn up front for the row.
+"""
+
+from .base import Operation, Param, Record, check_alpha, match
+from ..errors import UsageError
+
+GRID = 32
+
+
+def fourier_noise(h: int, w: int, decay_power: float, seed: int):
+    """Low-frequency noise, an h x w float32 array, from a seeded complex Gaussian spectrum."""
+    import numpy as np
+
+    from ..imageio import resize_float
+
+    s = min(1.0, GRID / max(h, w))
+    gh, gw = max(1, round(h * s)), max(1, round(w * s))
+    fy = np.fft.fftfreq(gh)[:, None]
+    fx = np.fft.rfftfreq(gw)[None, :]
+    freq = np.sqrt(fy * fy + fx * fx)
+    scale = 1.0 / np.maximum(freq, 1.0 / max(gh, gw)) ** decay_power
+    rng = np.random.default_rng(seed)
+    spectrum = (rng.standard_normal(freq.shape) + 1j * rng.standard_normal(freq.shape)) * scale
+    grid = np.fft.irfft2(spectrum, s=(gh, gw)).astype(np.float32)
+    return resize_float(grid, (w, h))
+
+
+def top_mask(noise, count: int):
+    """A uint8 mask, 1 on the `count` largest values of noise (equal values taken in row-major order)."""
+    import numpy as np
+
+    flat = noise.reshape(-1)
+    mask = np.zeros(flat.size, np.uint8)
+    if count <= 0:
+        return mask.reshape(noise.shape)
+    if count >= flat.size:
+        mask[:] = 1
+        return mask.reshape(noise.shape)
+    t = np.partition(flat, flat.size - count)[flat.size - count]  # the count-th largest value
+    above = flat > t
+    mask[above] = 1
+    ties = count - int(np.count_nonzero(above))
+    mask[np.flatnonzero(flat == t)[:ties]] = 1
+    return mask.reshape(noise.shape)
+
+
+class FMix(Operation):
+    name = "fmix"
+    summary = "Paste a partner through a low-frequency Fourier mask; label weights by mask area."
+    params = (
+        Param("alpha", 1.0, "Beta(alpha, alpha) parameter of lam, the base image's share; > 0."),
+        Param("decay_power", 3.0, "Decay of the spectrum, 1/f^P: larger P, smoother masks; > 0."),
+    )
+    masks = True
+
+    def check(self, p: dict) -> None:
+        check_alpha("--alpha", p["alpha"])
+        if not p["decay_power"] > 0:
+            raise UsageError(f"--decay-power must be > 0, got {p['decay_power']}")
+
+    def draw(self, n: int, p: dict, streams) -> dict:
+        return {"lam": streams(0).beta(p["alpha"], p["alpha"], n), "noise_seed": streams(1).integers(0, 2**63, n)}
+
+    def paint(self, images: list, row: dict, p: dict, out) -> Record:
+        from ..ops import select
+
+        a = images[0]
+        h, w = a.shape[:2]
+        count = round((1.0 - float(row["lam"])) * h * w)
+        mask = top_mask(fourier_noise(h, w, p["decay_power"], int(row["noise_seed"])), count)
+        if out is not a:
+            out[...] = a
+        select(mask, match(images[1], a.shape), out)
+        lam = 1.0 - count / (h * w)
+        mask *= 255
+        return Record(self.name, (lam, 1.0 - lam), (), mask)

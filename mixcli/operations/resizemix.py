@@ -1,0 +1,42 @@
+"""ResizeMix (Qin et al., "ResizeMix: Mixing Data with Preserved Object Information and True
+Labels", 2020; as mmpretrain's ResizeMix).
+
+The whole partner image, as decoded, is resized once into a box of the row's image, so the
+partner's object is always present; the label weight is the box's area share.
+tau ~ U[scale_min, scale_max], cut_h = int(H*tau), cut_w = int(W*tau), box placed and clipped as CutMix's.
+"""
+
+from .base import Operation, Param, Record, check_range
+from .geometry import box_lam, centred_box
+
+
+class ResizeMix(Operation):
+    name = "resizemix"
+    summary = "Resize a whole partner into a box of each row; label weights by area."
+    params = (
+        Param("scale_min", 0.1, "Smallest box side, as a fraction of the image side."),
+        Param("scale_max", 0.8, "Largest box side, as a fraction of the image side."),
+    )
+    box_columns = True
+
+    def check(self, p: dict) -> None:
+        check_range("--scale-min/--scale-max", (p["scale_min"], p["scale_max"]))
+
+    def draw(self, n: int, p: dict, streams) -> dict:
+        return {"tau": streams(0).uniform(p["scale_min"], p["scale_max"], n), "u": streams(1).random((n, 2))}
+
+    def paint(self, images: list, row: dict, p: dict, out) -> Record:
+        from ..imageio import resize
+        from ..ops import paste
+
+        a, b = images
+        h, w = a.shape[:2]
+        tau = float(row["tau"])
+        box = centred_box(h, w, int(h * tau), int(w * tau), row["u"][0], row["u"][1])
+        y1, y2, x1, x2 = box
+        if out is not a:
+            out[...] = a
+        if y2 > y1 and x2 > x1:
+            paste(resize(b, (x2 - x1, y2 - y1)), box, out, origin=(0, 0))
+        lam = box_lam(h, w, box)
+        return Record(self.name, (lam, 1.0 - lam), (box,))
