@@ -98,23 +98,77 @@ for _op in REGISTRY.values():
     _add_command(_op)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def preview(
+    ctx: typer.Context,
+    data: Data,
+    op: Annotated[str, typer.Option("--op", metavar="OP", help=f"The operation: {', '.join(REGISTRY)}.", show_default=False)],
+    n: Annotated[int, typer.Option("-n", metavar="N", help="Number of samples.")] = 9,
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="The PNG to write (replaced if it exists).")] = Path("preview.png"),
+    seed: Annotated[int, typer.Option(metavar="N", help="Random seed, as for the operation's command.")] = 0,
+    size: Annotated[Optional[str], typer.Option(metavar="WxH", help="Resize every image to WIDTHxHEIGHT first.", show_default=False)] = None,
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="CSV to read instead of DATA/train.csv.", show_default=False)] = None,
+    image_dir: Annotated[Optional[Path], typer.Option(help="Folder the CSV's image paths are relative to.", show_default=False)] = None,
+) -> None:
+    """A contact sheet PNG of N mixed samples with their classes and weights; OP's own options
+    (see mixcli OP --help) follow. Writes that one file and nothing else."""
+    if op not in REGISTRY:
+        raise typer.BadParameter(f"must be one of {', '.join(REGISTRY)}, got {op!r}", param_hint="--op")
+    options = _parse_op_options(REGISTRY[op], ctx.args)
+    _execute(
+        lambda: _preview(op, data, options, n=n, output=output, seed=seed, size=size, csv=csv, image_dir=image_dir),
+        lambda s: f"mixcli: wrote {s['out']}: {s['samples']} {op} samples, {s['width']}x{s['height']}",
+        quiet=False, as_json=False,
+    )
+
+
+def _parse_op_options(op, args: list[str]) -> dict:
+    """An operation's own options from the words left on preview's command line (usage errors exit 2)."""
+    sub = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+    def command(**opts) -> None:
+        pass
+
+    command.__signature__ = inspect.Signature(_parameters([_option(p) for p in op.params]))
+    sub.command(op.name)(command)
+    ctx = typer.main.get_command(sub).make_context(f"mixcli preview --op {op.name}", list(args))
+    return ctx.params
+
+
+def _preview(op: str, data: Path, options: dict, *, n, output, seed, size, csv, image_dir) -> dict:
+    from .config import Job, parse_size
+    from .preview import preview
+
+    job = Job.make(op, data, output.parent, seed=seed, size=parse_size(size) if size else None, csv=csv, image_dir=image_dir, **options)
+    return preview(job, n, output)
+
+
 def _run(opts: dict, op: str) -> None:
-    """Build the Job from a command's options, run it, report; errors become one line and an exit code."""
+    """Build the Job from a command's options, run it, report."""
+    quiet, as_json = opts.pop("quiet"), opts.pop("json_")
+
+    def job_run() -> dict:
+        from .config import Job, parse_size
+        from .pipeline import run
+
+        opts["size"] = parse_size(opts["size"]) if opts["size"] else None
+        job = Job.make(op, **opts)
+        return run(job, progress=not quiet)
+
+    _execute(job_run, _summary_line, quiet, as_json)
+
+
+def _execute(work, describe, quiet: bool, as_json: bool) -> None:
+    """Run work() (which returns a summary); errors become one line and an exit code."""
     import os
     import signal
 
-    from .config import Job, parse_size
     from .errors import MixcliError
 
-    quiet, as_json = opts.pop("quiet"), opts.pop("json_")
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        opts["size"] = parse_size(opts["size"]) if opts["size"] else None
-        job = Job.make(op, **opts)
-        from .pipeline import run
-
         with _native_stderr_silenced():
-            summary = run(job, progress=not quiet)
+            summary = work()
     except MixcliError as e:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:  # before the pipeline could catch it
@@ -124,7 +178,7 @@ def _run(opts: dict, op: str) -> None:
             raise
         _fail(f"internal error: {type(e).__name__}: {e} (set MIXCLI_DEBUG=1 for the traceback)", 1)
     if not quiet:
-        typer.echo(_summary_line(summary), err=True)
+        typer.echo(describe(summary), err=True)
     if as_json:
         typer.echo(json.dumps(summary))
 

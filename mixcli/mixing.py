@@ -54,7 +54,7 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
     """Write the outputs of one chunk; return what was done row by row."""
     job = work.job
 
-    def write(i: int, pixels, record: Record) -> None:
+    def write(i: int, pixels, record: Record, sources: list[int]) -> None:
         if isinstance(pixels, bytes):  # a pass-through already in the output format: its own bytes
             write_atomic(work.outputs[i], pixels)
         else:
@@ -66,9 +66,9 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
 
 
 def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
-    """Paint each row of a chunk and hand it to emit(row, pixels, record), where pixels is an
-    image (valid only during the call) or, for a pass-through row whose file is already in the
-    output format, that file's bytes. Return what was done row by row."""
+    """Paint each row of a chunk and hand it to emit(row, pixels, record, source rows), where
+    pixels is an image (valid only during the call) or, for a pass-through row whose file is
+    already in the output format, that file's bytes. Return what was done row by row."""
     job, plan, op = work.job, work.plan, work.job.operation
     res = ChunkResult(chunk_id, [int(i) for i in plan.chunks[chunk_id]])
     rows = res.rows
@@ -115,7 +115,7 @@ def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
         if partners is None:
             record = Record(NONE, (1.0,))
             same_format = not plan.mixed[i] and job.size is None and sniff(load(k)) == job.fmt
-            emit(i, load(k) if same_format else image(k), record)
+            emit(i, load(k) if same_format else image(k), record, [i])
             return [], record
         a = image(k)
         row = plan.row(i)
@@ -126,7 +126,7 @@ def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
             if out is None:
                 out = scratch[a.shape] = np.empty_like(a)
         record = op.paint([a] + [image(j) for j in partners], row, job.params, out)
-        emit(i, out, record)
+        emit(i, out, record, [i] + [rows[j] for j in partners])
         return partners, record
 
     for k, i in enumerate(rows):

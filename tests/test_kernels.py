@@ -1,5 +1,6 @@
 """mixcli.ops (the numba kernels, and their NumPy twins used while numba loads) against
-plain NumPy references: the MixUp blend and the CutMix paste. Every test runs on both paths."""
+plain NumPy references: the blend, the box paste, the box fill and the masked select. Every
+test runs on both paths."""
 
 import numpy as np
 import pytest
@@ -241,6 +242,87 @@ def test_paste_rejects_mismatched_shapes_and_dtypes():
         ops.paste(np.zeros((4, 6, 3), dtype=np.float32), (0, 1, 0, 1), a)
     with pytest.raises(ValueError, match="uint8"):
         ops.paste(np.zeros((4, 6, 3), dtype=np.uint8), (0, 1, 0, 1), a.astype(np.int16))
+
+
+@SETTINGS
+@given(data=st.data(), shape=shapes, seed=st.integers(0, 2**32 - 1))
+def test_paste_from_an_origin_matches_slice_assignment(data, shape, seed):
+    # ResizeMix and Mosaic paste a whole resized source (a block of another size) into a box.
+    a, _ = _images(seed, shape)
+    y1, y2, x1, x2 = data.draw(boxes(shape[0], shape[1]), label="box")
+    bh, bw = y2 - y1 + data.draw(st.integers(0, 3)), x2 - x1 + data.draw(st.integers(0, 3))
+    src = np.random.default_rng(seed + 1).integers(0, 256, (bh, bw) + shape[2:], dtype=np.uint8)
+    oy, ox = data.draw(st.integers(0, bh - (y2 - y1))), data.draw(st.integers(0, bw - (x2 - x1)))
+    src0 = src.copy()
+    out = ops.paste(src, (y1, y2, x1, x2), a.copy(), origin=(oy, ox))
+    want = a.copy()
+    want[y1:y2, x1:x2] = src[oy : oy + y2 - y1, ox : ox + x2 - x1]
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(src, src0)
+
+
+def test_paste_from_an_origin_rejects_a_block_outside_the_source():
+    a = np.zeros((6, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match="outside the source"):
+        ops.paste(np.zeros((2, 3, 3), np.uint8), (0, 3, 0, 3), a, origin=(0, 0))
+    with pytest.raises(ValueError, match="outside the source"):
+        ops.paste(np.zeros((3, 3, 3), np.uint8), (0, 3, 0, 3), a, origin=(0, 1))
+    with pytest.raises(ValueError, match="shape"):
+        ops.paste(np.zeros((3, 3, 1), np.uint8), (0, 3, 0, 3), a, origin=(0, 0))
+
+
+# ---------------------------------------------------------------- fill
+
+
+@SETTINGS
+@given(data=st.data(), shape=shapes, seed=st.integers(0, 2**32 - 1), value=st.integers(0, 255))
+def test_fill_matches_slice_assignment(data, shape, seed, value):
+    a, _ = _images(seed, shape)
+    box = data.draw(boxes(shape[0], shape[1]), label="box")
+    y1, y2, x1, x2 = box
+    out = a.copy()
+    assert ops.fill(out, box, value) is out
+    want = a.copy()
+    want[y1:y2, x1:x2] = value
+    np.testing.assert_array_equal(out, want)
+
+
+@pytest.mark.parametrize("box, value", [((0, 5, 0, 2), 0), ((0, 2, 0, 7), 0), ((0, 1, 0, 1), 256), ((0, 1, 0, 1), -1)])
+def test_fill_rejects_boxes_outside_and_values_outside_a_byte(box, value):
+    a, _ = _images(0, (4, 6, 3))
+    out = a.copy()
+    with pytest.raises(ValueError):
+        ops.fill(out, box, value)
+    np.testing.assert_array_equal(out, a)
+
+
+# ---------------------------------------------------------------- select
+
+
+@SETTINGS
+@given(shape=shapes, seed=st.integers(0, 2**32 - 1), share=st.sampled_from([0.0, 0.3, 1.0]))
+def test_select_takes_b_where_the_mask_is_set(shape, seed, share):
+    a, b = _images(seed, shape)
+    mask = (np.random.default_rng(seed).random(shape[:2]) < share).astype(np.uint8) * np.uint8(255)
+    b0, m0 = b.copy(), mask.copy()
+    out = a.copy()
+    assert ops.select(mask, b, out) is out
+    where = mask.astype(bool)
+    want = a.copy()
+    want[where] = b[where]
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(b, b0)
+    np.testing.assert_array_equal(mask, m0)
+
+
+def test_select_rejects_a_mask_of_another_shape_or_type():
+    a, b = _images(0, (4, 6, 3))
+    with pytest.raises(ValueError, match="mask"):
+        ops.select(np.zeros((6, 4), np.uint8), b, a.copy())
+    with pytest.raises(ValueError, match="mask"):
+        ops.select(np.zeros((4, 6), bool), b, a.copy())
+    with pytest.raises(ValueError, match="shape"):
+        ops.select(np.zeros((4, 6), np.uint8), b[:, :3].copy(), a.copy())
 
 
 @SETTINGS

@@ -1,0 +1,93 @@
+"""A contact sheet of mixed samples: what an operation and its options do, before a dataset is written.
+
+The samples are the first rows of the same plan a run draws (with every row mixed), painted by
+the same chunk runner, so the sheet shows what `mixcli OP` would write for those rows.
+"""
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .config import Job
+from .dataset import load_dataset
+from .errors import MixcliError
+from .imageio import decode
+from .labels import hard_labels
+from .mixing import Interrupted, Work, paint_chunk
+from .plan import make_plan
+from .writer import write_atomic
+
+TILE = 256  # pixels, the longer side of each sample
+LINE = 16  # pixels a caption line
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def preview(job: Job, n: int, path: Path) -> dict:
+    """Paint n mixed samples of job's operation and write them as one PNG sheet at path."""
+    import threading
+
+    job.validate()
+    if n < 1:
+        raise MixcliError(f"-n must be >= 1, got {n}")
+    ds = load_dataset(job.data, job.csv, job.image_dir)
+    try:
+        plan = make_plan(len(ds), job.operation, job.params, 1.0, job.seed)
+    except ValueError as e:
+        raise MixcliError(str(e)) from None
+    classes = hard_labels(ds.targets, ds.classes)
+    tiles: list[np.ndarray] = []
+    work = Work(job=job, plan=plan, files=ds.files, outputs=[], masks=None, stop=threading.Event())
+
+    def emit(i: int, pixels, record, sources: list[int]) -> None:
+        img = decode(pixels, ds.files[i]) if isinstance(pixels, bytes) else pixels
+        words = [f"{classes[s]} {w:.2f}" for s, w in zip(sources, record.weights)]
+        tiles.append(_tile(img, [record.op] + [" + ".join(words[k : k + 2]) for k in range(0, len(words), 2)]))
+        if len(tiles) == n:
+            work.stop.set()
+
+    for chunk in range(len(plan.chunks)):
+        try:
+            paint_chunk(work, chunk, emit)
+        except Interrupted:
+            break
+    sheet = _sheet(tiles)
+    ok, buf = cv2.imencode(".png", sheet)
+    if not ok:
+        raise MixcliError(f"cannot encode the {sheet.shape[1]}x{sheet.shape[0]} preview as PNG")
+    write_atomic(path, buf.tobytes())
+    return {"samples": len(tiles), "out": str(path), "width": sheet.shape[1], "height": sheet.shape[0]}
+
+
+def _tile(img: np.ndarray, caption: list[str]) -> np.ndarray:
+    """The image shrunk to fit TILE x TILE, centred on white, with the caption lines under it."""
+    h, w = img.shape[:2]
+    scale = min(1.0, TILE / max(h, w))
+    th, tw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA) if (th, tw) != (h, w) else img
+    tile = np.full((TILE + LINE * len(caption) + 6, TILE, 3), 255, np.uint8)
+    y, x = (TILE - th) // 2, (TILE - tw) // 2
+    tile[y : y + th, x : x + tw] = small
+    for k, text in enumerate(caption):
+        cv2.putText(tile, _fit(text), (4, TILE + LINE * (k + 1)), _FONT, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    return tile
+
+
+def _fit(text: str) -> str:
+    """text cut (with '...') to the tile's width."""
+    while len(text) > 3 and cv2.getTextSize(text, _FONT, 0.4, 1)[0][0] > TILE - 8:
+        text = text[:-4] + "..."
+    return text
+
+
+def _sheet(tiles: list[np.ndarray]) -> np.ndarray:
+    """Tiles on a grid of about sqrt(n) columns, 4 px apart, on gray."""
+    cols = math.ceil(math.sqrt(len(tiles)))
+    rows = math.ceil(len(tiles) / cols)
+    th = max(t.shape[0] for t in tiles)
+    sheet = np.full((rows * (th + 4) + 4, cols * (TILE + 4) + 4, 3), 160, np.uint8)
+    for k, t in enumerate(tiles):
+        y, x = 4 + (k // cols) * (th + 4), 4 + (k % cols) * (TILE + 4)
+        sheet[y : y + t.shape[0], x : x + TILE] = t
+    return sheet
