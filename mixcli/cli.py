@@ -22,11 +22,16 @@ Examples:
 
   mixcli cutmix data/ out/ --prob 0.5 --size 256x256 --format png
 
+  mixcli mix data/ out/             # CutMix or MixUp per row
+
+  mixcli preview data/ --op mosaic  # a sheet of samples
+
   mixcli cutmix out/ out2/          # chain: out/ is a valid DATA
 """
 
 app = typer.Typer(
-    help="MixUp / CutMix a labelled image folder (DATA/train.csv) into OUT, with soft labels.\n\n" + EXAMPLES,
+    help="Mix a labelled image folder (DATA/train.csv) into OUT, with soft labels: MixUp, CutMix, "
+    "timm's switch between them, ResizeMix, Mosaic, FMix and Cutout.\n\n" + EXAMPLES,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,

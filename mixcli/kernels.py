@@ -63,12 +63,19 @@ def _fill(out, row, px, y1, y2, x1, x2, value):
 
 @ngjit
 def _select(mask, b, px, out):
-    """Copy b's pixel p onto out's wherever mask[p] != 0: mask flat uint8 (one byte a pixel), b and out flat uint8 (px bytes a pixel)."""
-    for p in range(mask.size):
+    """Copy b's pixel p onto out's wherever mask[p] != 0: mask flat uint8 (one byte a pixel), b and out
+    flat uint8 (px bytes a pixel). Masks come in long runs, so each run is one memcpy."""
+    n = mask.size
+    p = 0
+    while p < n:
         if mask[p]:
-            base = p * px
-            for c in range(px):
-                out[base + c] = b[base + c]
+            q = p + 1
+            while q < n and mask[q]:
+                q += 1
+            _copy_bytes(out, p * px, b, p * px, (q - p) * px)
+            p = q
+        else:
+            p += 1
 
 
 def warm_up() -> None:
