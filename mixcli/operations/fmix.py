@@ -29,7 +29,8 @@ def fourier_noise(h: int, w: int, decay_power: float, seed: int):
     fy = np.fft.fftfreq(gh)[:, None]
     fx = np.fft.rfftfreq(gw)[None, :]
     freq = np.sqrt(fy * fy + fx * fx)
-    scale = 1.0 / np.maximum(freq, 1.0 / max(gh, gw)) ** decay_power
+    lowest = 1.0 / max(gh, gw)
+    scale = (np.maximum(freq, lowest) / lowest) ** -decay_power  # 1/f^P over lowest^P: in (0, 1], never overflows
     rng = np.random.default_rng(seed)
     spectrum = (rng.standard_normal(freq.shape) + 1j * rng.standard_normal(freq.shape)) * scale
     grid = np.fft.irfft2(spectrum, s=(gh, gw)).astype(np.float32)
