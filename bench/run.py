@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark mixcli against reference scripts, in one run, alternating the contenders.
 
-    python bench/run.py            # full run (about 10 minutes on 2 cores)
-    python bench/run.py --quick    # small sizes (under 2 minutes on 2 cores)
+    python bench/run.py              # full run (about 15 minutes on 2 cores)
+    python bench/run.py --quick      # small sizes (about 2.5 minutes on 2 cores)
+    python bench/run.py --only ops   # only the floor and the operations of OPS, on (a)
 
 Builds (or reuses) the corpora under bench/corpus/, warms the numba cache and the page
 cache, then for every repetition runs each contender once per (workload, size), in a
 rotating order, as a subprocess writing into a fresh folder under /tmp/bench_work/out/.
+The operations of OPS run alongside, on workload (a), in the first --op-reps repetitions.
 Reports medians, derived figures and PASS/FAIL against the project's targets; writes a
 markdown table (bench/RESULTS.md for a full run) and the raw timings as JSON under
 bench/runs/. See bench/README.md for what is measured and how the figures are derived.
@@ -54,6 +56,7 @@ MIXCLI = mixcli_cmd()
 WORKLOADS = {
     "a": {
         "title": "(a) 500x375, mixup --alpha 0.2",
+        "corpus": "(a) 500x375",
         "kind": "a",
         "contenders": {
             "mixcli": MIXCLI + ["mixup", "{data}", "{out}", "--alpha", "0.2", "--quiet", "--overwrite"],
@@ -64,6 +67,7 @@ WORKLOADS = {
     },
     "b": {
         "title": "(b) 2016x1512, cutmix --prob 0.5 --size 256x256",
+        "corpus": "(b) 2016x1512",
         "kind": "b",
         "contenders": {
             "mixcli": MIXCLI + ["cutmix", "{data}", "{out}", "--prob", "0.5", "--size", "256x256", "--quiet", "--overwrite"],
@@ -72,6 +76,22 @@ WORKLOADS = {
         },
     },
 }
+
+# The other operations, each `mixcli OP DATA OUT --quiet --overwrite` with its defaults (every
+# row mixed), timed on workload OPS_WORKLOAD in the same rotation as its floor: OP -> target
+# for its per-image cost (slope), as a multiple of the floor's.
+OPS = {"mix": 1.10, "resizemix": 1.10, "mosaic": 1.10, "fmix": 1.50, "cutout": 1.10}
+OPS_WORKLOAD = "a"
+
+
+def op_contender(op: str) -> str:
+    return f"mixcli {op}"
+
+
+def is_op(contender: str) -> bool:
+    """Whether a contender is one of the operations of OPS."""
+    return any(contender == op_contender(op) for op in OPS)
+
 
 SIZES = {
     "full": {"a": (1000, 3000), "b": (100, 400), "fixed": 10},
@@ -109,9 +129,11 @@ class Results:
     def med(self, key, attr="wall") -> float:
         return statistics.median(getattr(r, attr) for r in self.runs[key])
 
-    def paired(self, fn) -> float:
-        """Median over repetitions of fn(rep): ratios of runs made close in time cancel slow drift."""
-        n = min(len(v) for v in self.runs.values())
+    def paired(self, fn, keys) -> float:
+        """Median over repetitions of fn(rep), over the repetitions that ran all of keys: ratios
+        of runs made close in time cancel slow drift. (Every contender runs in a prefix of the
+        repetitions, so self.runs[key][rep] of different keys come from the same repetition.)"""
+        n = min(len(self.runs[k]) for k in keys)
         return statistics.median(fn(r) for r in range(n))
 
     def wall(self, key, rep) -> float:
@@ -310,10 +332,17 @@ def verdict(ok: bool | None) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small corpora (under 2 minutes)")
+    ap.add_argument("--quick", action="store_true", help="small corpora (about 2.5 minutes)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions per contender (median) [full 5, quick 3]")
+    ap.add_argument("--op-reps", type=int, default=None,
+                    help=f"repetitions of the operations {', '.join(OPS)} (and of the floor with them) "
+                         "[min(--reps, 3); --only ops: --reps if given, else 3]")
+    ap.add_argument("--only", choices=["ops"], default=None,
+                    help="ops: time only the floor and the operations on (a); no --help, fixed-cost, (b), "
+                         "naive, careful, --workers or kernel figures")
     ap.add_argument("--results", type=Path, default=None,
-                    help="markdown output [bench/RESULTS.md; --quick: bench/runs/RESULTS-quick.md]")
+                    help="markdown output [bench/RESULTS.md; --quick: bench/runs/RESULTS-quick.md; "
+                         "--only ops: bench/runs/RESULTS[-quick]-ops.md]")
     ap.add_argument("--mixcli-rev", default=None, metavar="REV",
                     help="benchmark mixcli/ as committed at git REV (exported to /tmp/bench_work) instead of the working tree")
     args = ap.parse_args(argv)
@@ -324,10 +353,16 @@ def main(argv=None) -> int:
         MIXCLI_ENV = dict(os.environ, PYTHONPATH=str(src) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         sys.path.insert(0, str(src))  # the kernels micro-benchmark imports the same code
     mode = "quick" if args.quick else "full"
+    only_ops = args.only == "ops"
+    if args.op_reps is None:
+        args.op_reps = args.reps if only_ops and args.reps else min(args.reps or 3, 3)
     if args.reps is None:
         args.reps = 3 if args.quick else 5
+    if only_ops:
+        args.reps = args.op_reps  # the floor's, the only other contender
+    run_name = mode + ("-ops" if only_ops else "")
     sizes = SIZES[mode]
-    results_md = args.results or (HERE / "runs" / "RESULTS-quick.md" if args.quick else HERE / "RESULTS.md")
+    results_md = args.results or (HERE / "runs" / f"RESULTS-{run_name}.md" if args.quick or only_ops else HERE / "RESULTS.md")
     t_start = time.perf_counter()
     load0 = loadavg()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -335,10 +370,26 @@ def main(argv=None) -> int:
     outroot.mkdir(exist_ok=True)
     log = lambda s: print(s, flush=True)  # noqa: E731
 
+    # What the main timings run: workload -> contender -> command template. The operations join
+    # their workload's contenders; --only ops keeps just them and the floor they are compared with.
+    plan = {}
+    for wl, spec in WORKLOADS.items():
+        if not only_ops or wl == OPS_WORKLOAD:
+            plan[wl] = {c: t for c, t in spec["contenders"].items() if not only_ops or c == "floor"}
+    plan[OPS_WORKLOAD].update({op_contender(op): MIXCLI + [op, "{data}", "{out}", "--quiet", "--overwrite"] for op in OPS})
+
+    def runs_in(wl: str, c: str, rep: int) -> bool:
+        """Whether contender c runs in repetition rep: the operations in the first --op-reps, the
+        floor they are compared with in every repetition, the rest in the first --reps."""
+        if is_op(c):
+            return rep < args.op_reps
+        return rep < args.reps or (wl == OPS_WORKLOAD and c == "floor")
+
     # Corpora, built in a subprocess: this process must stay small, because a child's
     # ru_maxrss starts from the parent's peak RSS (vfork + exec).
     datas = {}
-    for wl, spec in WORKLOADS.items():
+    for wl in plan:
+        spec = WORKLOADS[wl]
         ns = (sizes["fixed"],) + sizes[wl]
         made = subprocess.run([PY, str(HERE / "make_corpus.py"), spec["kind"], *map(str, ns)],
                               stdout=subprocess.PIPE, text=True, check=True).stdout.splitlines()
@@ -357,21 +408,22 @@ def main(argv=None) -> int:
                    check=True, env=MIXCLI_ENV)
     # A 10-photo run ends before mixcli loads numba: its cache is compiled here, in a child.
     warm_code("mixcli")
-    for wl in WORKLOADS:
+    for wl, cands in plan.items():
         data = datas[wl, sizes["fixed"]]
-        for cname, tmpl in WORKLOADS[wl]["contenders"].items():
-            run_timed(fmt_cmd(tmpl, data, outroot / f"warm_{wl}_{cname}"), outroot / f"warm_{wl}_{cname}", sizes["fixed"])
+        for cname, tmpl in cands.items():
+            out = outroot / f"warm_{wl}_{cname.replace(' ', '_')}"
+            run_timed(fmt_cmd(tmpl, data, out), out, sizes["fixed"])
 
     res = Results()
     w1 = ["--workers", "1"]
     w2_reused = NCPU == 2  # mixcli's default --workers is all cores: on 2 cores that run is --workers 2
 
     # --help, median of 5.
-    helps = [run_timed(MIXCLI + ["--help"], None).wall for _ in range(5)]
+    helps = [] if only_ops else [run_timed(MIXCLI + ["--help"], None).wall for _ in range(5)]
 
     # Fixed cost: 10 photos, mixcli vs floor, alternating, 5 repetitions.
     nf = sizes["fixed"]
-    fixed_wls = ("a", "b") if mode == "full" else ("a",)
+    fixed_wls = () if only_ops else ("a", "b") if mode == "full" else ("a",)
     for rep in range(5):
         for wl in fixed_wls:
             order = ["mixcli", "floor"] if rep % 2 == 0 else ["floor", "mixcli"]
@@ -380,33 +432,35 @@ def main(argv=None) -> int:
                 warm_page_cache(datas[wl, nf])
                 warm_code(c)
                 res.add((wl, c, nf), run_timed(fmt_cmd(WORKLOADS[wl]["contenders"][c], datas[wl, nf], out), out, nf))
-    log(f"bench: --help and fixed-cost runs done ({time.perf_counter() - t_start:.0f} s)")
+    if not only_ops:
+        log(f"bench: --help and fixed-cost runs done ({time.perf_counter() - t_start:.0f} s)")
 
     # Main timings: every repetition runs every contender once per (workload, size), rotated.
-    for rep in range(args.reps):
-        for wl, spec in WORKLOADS.items():
+    nreps = max(args.reps, args.op_reps)
+    for rep in range(nreps):
+        for wl, cands in plan.items():
             for n in sizes[wl]:
-                names = list(spec["contenders"])
-                cmds = {c: spec["contenders"][c] for c in names}
-                if wl == "a" and n == sizes["a"][1]:
-                    names += ["mixcli-w1", "floor-w1"]
-                    cmds["mixcli-w1"] = spec["contenders"]["mixcli"] + w1
-                    cmds["floor-w1"] = spec["contenders"]["floor"] + w1
+                cmds = {c: t for c, t in cands.items() if runs_in(wl, c, rep)}
+                if wl == "a" and n == sizes["a"][1] and "mixcli" in cmds:
+                    cmds["mixcli-w1"] = cands["mixcli"] + w1
+                    cmds["floor-w1"] = cands["floor"] + w1
                     if not w2_reused:
-                        names.append("mixcli-w2")
-                        cmds["mixcli-w2"] = spec["contenders"]["mixcli"] + ["--workers", "2"]
+                        cmds["mixcli-w2"] = cands["mixcli"] + ["--workers", "2"]
+                names = list(cmds)
                 k = rep % len(names)
                 for c in names[k:] + names[:k]:
-                    out = outroot / f"{wl}_{c}_{n}"
+                    out = outroot / f"{wl}_{c.replace(' ', '_')}_{n}"
                     warm_page_cache(datas[wl, n])
                     warm_code(c)
                     r = run_timed(fmt_cmd(cmds[c], datas[wl, n], out), out, n)
                     res.add((wl, c, n), r)
-                    log(f"  rep {rep + 1}/{args.reps}  {wl} n={n:<5} {c:<10} {r.wall:7.2f} s  cpu {r.cpu:6.2f} s  rss {r.maxrss_kib / 1024:5.0f} MiB  other load {100 * r.foreign:3.0f}%  iowait {100 * r.iowait:3.0f}%")
+                    log(f"  rep {rep + 1}/{nreps}  {wl} n={n:<5} {c:<16} {r.wall:7.2f} s  cpu {r.cpu:6.2f} s  rss {r.maxrss_kib / 1024:5.0f} MiB  other load {100 * r.foreign:3.0f}%  iowait {100 * r.iowait:3.0f}%")
 
     # Last: loading numba here would raise the peak RSS that every later child inherits.
-    log("bench: kernel micro-benchmarks ...")
-    mic = micro(datas["b", sizes["b"][0]])
+    mic = {}
+    if not only_ops:
+        log("bench: kernel micro-benchmarks ...")
+        mic = micro(datas["b", sizes["b"][0]])
     load1 = loadavg()
     elapsed = time.perf_counter() - t_start
 
@@ -417,66 +471,83 @@ def main(argv=None) -> int:
         n0, n1 = sizes[wl]
         return (res.med((wl, c, n1), attr) - res.med((wl, c, n0), attr)) / (n1 - n0)
 
-    for wl in WORKLOADS:
+    def cost_vs_floor(wl, c, target, cpu_inline=False):
+        """Per-image cost (slope) of c / the floor's, with the paired ratio; the CPU-time ratio
+        in the same cell (cpu_inline) or as a row of its own."""
         n0, n1 = sizes[wl]
-        sm, sf = slope(wl, "mixcli"), slope(wl, "floor")
-        pr = res.paired(lambda r: (res.wall((wl, "mixcli", n1), r) - res.wall((wl, "mixcli", n0), r))
-                        / (res.wall((wl, "floor", n1), r) - res.wall((wl, "floor", n0), r)))
-        figs.append((f"{wl}: per-image cost mixcli / floor (slope {n0}→{n1})",
-                     f"{1000 * sm:.2f} / {1000 * sf:.2f} ms = {sm / sf:.2f}x (paired: {pr:.2f}x)", "<= 1.10x", sm / sf <= 1.10))
-        cm, cf = slope(wl, "mixcli", "cpu"), slope(wl, "floor", "cpu")
-        figs.append((f"{wl}: per-image CPU time (user+sys) mixcli / floor",
-                     f"{1000 * cm:.2f} / {1000 * cf:.2f} ms = {cm / cf:.2f}x", "", None))
+        sm, sf = slope(wl, c), slope(wl, "floor")
+        delta = lambda k, r: res.wall((wl, k, n1), r) - res.wall((wl, k, n0), r)  # noqa: E731
+        pr = res.paired(lambda r: delta(c, r) / delta("floor", r), [(wl, k, n) for k in (c, "floor") for n in (n0, n1)])
+        cm, cf = slope(wl, c, "cpu"), slope(wl, "floor", "cpu")
+        val = f"{1000 * sm:.2f} / {1000 * sf:.2f} ms = {sm / sf:.2f}x (paired: {pr:.2f}x)"
+        if cpu_inline:
+            val += f"; CPU {1000 * cm:.2f} / {1000 * cf:.2f} ms = {cm / cf:.2f}x"
+        figs.append((f"{wl}: per-image cost {c} / floor (slope {n0}→{n1})", val, f"<= {target:.2f}x", sm / sf <= target))
+        if not cpu_inline:
+            figs.append((f"{wl}: per-image CPU time (user+sys) {c} / floor",
+                         f"{1000 * cm:.2f} / {1000 * cf:.2f} ms = {cm / cf:.2f}x", "", None))
+
+    for wl in WORKLOADS if not only_ops else ():
+        cost_vs_floor(wl, "mixcli", 1.10)
         for c in WORKLOADS[wl]["contenders"]:
             if c not in ("mixcli", "floor"):
                 figs.append((f"{wl}: per-image cost {c} (slope)", f"{1000 * slope(wl, c):.2f} ms", "", None))
+    for op, target in OPS.items():
+        cost_vs_floor(OPS_WORKLOAD, op_contender(op), target, cpu_inline=True)
     for wl in fixed_wls:
         d = res.med((wl, "mixcli", nf)) - res.med((wl, "floor", nf))
         figs.append((f"{wl}: fixed cost, {nf} photos: mixcli - floor",
                      f"{res.med((wl, 'mixcli', nf)):.2f} - {res.med((wl, 'floor', nf)):.2f} s = {d:.2f} s",
                      "<= 0.5 s" if wl == "a" else "", d <= 0.5 if wl == "a" else None))
-    for wl in WORKLOADS:
+    for wl in WORKLOADS if not only_ops else ():
         n1 = sizes[wl][1]
         n_ratio = {"a": sizes["a"][0], "b": sizes["b"][1]}[wl]
         for c in WORKLOADS[wl]["contenders"]:
             if c in ("naive", "careful"):
                 r = res.med((wl, c, n_ratio)) / res.med((wl, "mixcli", n_ratio))
-                pr = res.paired(lambda k: res.wall((wl, c, n_ratio), k) / res.wall((wl, "mixcli", n_ratio), k))
+                pr = res.paired(lambda k: res.wall((wl, c, n_ratio), k) / res.wall((wl, "mixcli", n_ratio), k),
+                                [(wl, c, n_ratio), (wl, "mixcli", n_ratio)])
                 tgt = c == "naive"
                 figs.append((f"{wl}: {c} / mixcli, whole run on {n_ratio}", f"{r:.2f}x (paired: {pr:.2f}x)",
                              ">= 3x" if tgt else "", r >= 3 if tgt else None))
-    na1 = sizes["a"][1]
-    t1 = res.med(("a", "mixcli-w1", na1))
-    t2 = res.med(("a", "mixcli" if w2_reused else "mixcli-w2", na1))
-    k2 = "mixcli" if w2_reused else "mixcli-w2"
-    pr = res.paired(lambda r: res.wall(("a", "mixcli-w1", na1), r) / res.wall(("a", k2, na1), r))
-    figs.append((f"a: --workers 2 vs --workers 1 on {na1}", f"{t1:.2f} / {t2:.2f} s = {t1 / t2:.2f}x (paired: {pr:.2f}x)",
-                 ">= 1.8x", t1 / t2 >= 1.8))
-    f1, f2 = res.med(("a", "floor-w1", na1)), res.med(("a", "floor", na1))
-    figs.append((f"a: floor, --workers 1 vs {NCPU} (attainable)",
-                 f"{f1:.2f} / {f2:.2f} s = {f1 / f2:.2f}x", "", None))
-    c1, c2 = res.med(("a", "mixcli-w1", na1), "cpu"), res.med(("a", k2, na1), "cpu")
-    figs.append(("a: mixcli CPU time, --workers 1 / 2 (same work)", f"{c1:.2f} / {c2:.2f} s", "", None))
-    na0 = sizes["a"][0]
-    r0, r1 = (res.med(("a", "mixcli", n), "maxrss_kib") / 1024 for n in (na0, na1))
-    figs.append((f"a: peak RSS of mixcli, {na1} vs {na0} photos", f"{r1:.0f} / {r0:.0f} MiB = {r1 / r0:.2f}x", "<= 1.3x", r1 / r0 <= 1.3))
-    hm = statistics.median(helps)
-    figs.append(("mixcli --help wall time (median of 5)", f"{hm:.3f} s", "<= 0.25 s", hm <= 0.25))
-    figs.append(("scaling 1→16 workers", "not measured (no 16-core machine available)", "", None))
+    if not only_ops:
+        na1 = sizes["a"][1]
+        t1 = res.med(("a", "mixcli-w1", na1))
+        t2 = res.med(("a", "mixcli" if w2_reused else "mixcli-w2", na1))
+        k2 = "mixcli" if w2_reused else "mixcli-w2"
+        pr = res.paired(lambda r: res.wall(("a", "mixcli-w1", na1), r) / res.wall(("a", k2, na1), r),
+                        [("a", "mixcli-w1", na1), ("a", k2, na1)])
+        figs.append((f"a: --workers 2 vs --workers 1 on {na1}", f"{t1:.2f} / {t2:.2f} s = {t1 / t2:.2f}x (paired: {pr:.2f}x)",
+                     ">= 1.8x", t1 / t2 >= 1.8))
+        f1, f2 = res.med(("a", "floor-w1", na1)), res.med(("a", "floor", na1))
+        figs.append((f"a: floor, --workers 1 vs {NCPU} (attainable)",
+                     f"{f1:.2f} / {f2:.2f} s = {f1 / f2:.2f}x", "", None))
+        c1, c2 = res.med(("a", "mixcli-w1", na1), "cpu"), res.med(("a", k2, na1), "cpu")
+        figs.append(("a: mixcli CPU time, --workers 1 / 2 (same work)", f"{c1:.2f} / {c2:.2f} s", "", None))
+        na0 = sizes["a"][0]
+        r0, r1 = (res.med(("a", "mixcli", n), "maxrss_kib") / 1024 for n in (na0, na1))
+        figs.append((f"a: peak RSS of mixcli, {na1} vs {na0} photos", f"{r1:.0f} / {r0:.0f} MiB = {r1 / r0:.2f}x", "<= 1.3x", r1 / r0 <= 1.3))
+        hm = statistics.median(helps)
+        figs.append(("mixcli --help wall time (median of 5)", f"{hm:.3f} s", "<= 0.25 s", hm <= 0.25))
+        figs.append(("scaling 1→16 workers", "not measured (no 16-core machine available)", "", None))
 
     # ------------------------------------------------------------------ report
     contenders_all = ["mixcli", "floor", "naive", "careful", "mixcli-w1", "floor-w1"] + ([] if w2_reused else ["mixcli-w2"])
-    time_rows, cpu_rows = [], []
+    rows = []  # (title, {column: key}): a row per workload and size, then per operation and size
     for wl, spec in WORKLOADS.items():
         for n in (nf,) + sizes[wl]:
-            cells, cpus = [], []
-            for c in contenders_all:
-                key = (wl, c, n)
-                cells.append(f"{res.med(key):.2f}" if key in res.runs else "")
-                cpus.append(f"{res.med(key, 'cpu'):.2f}" if key in res.runs else "")
-            if any(cells):
-                time_rows.append((f"{spec['title']}, {n} photos", cells))
-                cpu_rows.append((f"{spec['title']}, {n} photos", cpus))
+            rows.append((f"{spec['title']}, {n} photos", {c: (wl, c, n) for c in contenders_all}))
+        if wl == OPS_WORKLOAD:  # an operation's times in the mixcli column
+            for op in OPS:
+                for n in sizes[wl]:
+                    rows.append((f"{spec['corpus']}, {op}, {n} photos", {"mixcli": (wl, op_contender(op), n)}))
+    contenders_all = [c for c in contenders_all if any(cols.get(c) in res.runs for _, cols in rows)]
+    time_rows, cpu_rows = [], []
+    for title, cols in rows:
+        keys = [cols.get(c) for c in contenders_all]
+        if any(k in res.runs for k in keys):
+            time_rows.append((title, [f"{res.med(k):.2f}" if k in res.runs else "" for k in keys]))
+            cpu_rows.append((title, [f"{res.med(k, 'cpu'):.2f}" if k in res.runs else "" for k in keys]))
 
     noisy = max(res.spread(k) for k in res.runs)
     foreign = [r.foreign for rs in res.runs.values() for r in rs]
@@ -485,7 +556,8 @@ def main(argv=None) -> int:
     iow_med, iow_max = statistics.median(iow), max(iow)
     vers = versions()
     header = [
-        f"Benchmark run {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')} ({mode} mode, {args.reps} repetitions, median; "
+        f"Benchmark run {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')} ({run_name} mode, {args.reps} repetitions"
+        f"{f' ({args.op_reps} for the operations ' + ', '.join(OPS) + ')' if args.op_reps != args.reps else ''}, median; "
         f"{elapsed / 60:.1f} min in all)",
         f"CPU: {cpu_model()}, {NCPU} cores; " + ", ".join(f"{k} {v}" for k, v in vers.items()),
         f"mixcli at git {git_rev(args.mixcli_rev, sha)}; command: {' '.join(MIXCLI)}",
@@ -507,32 +579,36 @@ def main(argv=None) -> int:
     for title, cells in cpu_rows:
         print(f"  {title:58s}" + "".join(f"{x:>11s}" for x in cells))
     print("\nDerived figures:")
+    wn, wv = (max(len(f[i]) for f in figs) for i in (0, 1))
     for name, val, tgt, ok in figs:
-        print(f"  {name:52s} {val:58s} {tgt:10s} {verdict(ok)}")
-    print("\nKernels on a 2016x1512x3 uint8 photo, cv2.setNumThreads(1), median of 30, ms:")
-    for k, v in mic.items():
-        print(f"  {k:20s} {v:8.3f}")
-    print(f"  blend / addWeighted = {mic['blend'] / mic['addWeighted']:.2f}x; paste / slice: full "
-          f"{mic['paste full'] / mic['slice full']:.2f}x, 1/4 box {mic['paste 1/4 box'] / mic['slice 1/4 box']:.2f}x")
+        print(f"  {name:{wn}s} {val:{wv}s} {tgt:10s} {verdict(ok)}")
+    if mic:
+        print("\nKernels on a 2016x1512x3 uint8 photo, cv2.setNumThreads(1), median of 30, ms:")
+        for k, v in mic.items():
+            print(f"  {k:20s} {v:8.3f}")
+        print(f"  blend / addWeighted = {mic['blend'] / mic['addWeighted']:.2f}x; paste / slice: full "
+              f"{mic['paste full'] / mic['slice full']:.2f}x, 1/4 box {mic['paste 1/4 box'] / mic['slice 1/4 box']:.2f}x")
     if foreign_med > 0.05 or foreign_max > 0.25 or noisy > 0.15 or iow_max > 0.1:
         print("\nNOTE: the machine was busy or waiting on I/O (see the header): timings are noisy.")
 
     # Markdown.
-    md = [f"# mixcli benchmark ({mode})", ""] + [f"- {h}" for h in header] + [""]
+    md = [f"# mixcli benchmark ({run_name})", ""] + [f"- {h}" for h in header] + [""]
     md += ["| measure | result | target | verdict |", "|---|---|---|---|"]
     md += [f"| {n} | {v} | {t} | {verdict(ok)} |" for n, v, t, ok in figs]
     md += ["", "Wall clock, seconds, median of the repetitions (`-w1`: `--workers 1`; "
-           f"the default of mixcli and floor is all {NCPU} cores):", ""]
+           f"the default of mixcli and floor is all {NCPU} cores; a row named after an operation: "
+           "`mixcli OP` with its defaults, in the mixcli column):", ""]
     md += ["| workload | " + " | ".join(contenders_all) + " |", "|---" * (len(contenders_all) + 1) + "|"]
     md += [f"| {t} | " + " | ".join(c or "" for c in cells) + " |" for t, cells in time_rows]
     md += ["", "CPU seconds (user+sys of the process and its children), median:", ""]
     md += ["| workload | " + " | ".join(contenders_all) + " |", "|---" * (len(contenders_all) + 1) + "|"]
     md += [f"| {t} | " + " | ".join(c or "" for c in cells) + " |" for t, cells in cpu_rows]
-    md += ["", "Kernels on a 2016x1512x3 uint8 photo, `cv2.setNumThreads(1)`, median of 30:", ""]
-    md += ["| kernel | ms | vs reference |", "|---|---|---|"]
-    ref = {"blend": "addWeighted", "numpy float blend": "addWeighted", "paste full": "slice full", "paste 1/4 box": "slice 1/4 box"}
-    for k, v in mic.items():
-        md.append(f"| {k} | {v:.3f} | " + (f"{v / mic[ref[k]]:.2f}x {ref[k]}" if k in ref else "") + " |")
+    if mic:
+        md += ["", "Kernels on a 2016x1512x3 uint8 photo, `cv2.setNumThreads(1)`, median of 30:", ""]
+        md += ["| kernel | ms | vs reference |", "|---|---|---|"]
+        ref = {"blend": "addWeighted", "numpy float blend": "addWeighted", "paste full": "slice full", "paste 1/4 box": "slice 1/4 box"}
+        for k, v in mic.items():
+            md.append(f"| {k} | {v:.3f} | " + (f"{v / mic[ref[k]]:.2f}x {ref[k]}" if k in ref else "") + " |")
     md.append("")
     results_md.parent.mkdir(parents=True, exist_ok=True)
     results_md.write_text("\n".join(md))
@@ -540,11 +616,11 @@ def main(argv=None) -> int:
     raw_dir = HERE / "runs"
     raw_dir.mkdir(exist_ok=True)
     raw = {
-        "mode": mode, "reps": args.reps, "header": header, "help_s": helps, "micro_ms": mic,
+        "mode": run_name, "reps": args.reps, "op_reps": args.op_reps, "header": header, "help_s": helps, "micro_ms": mic,
         "runs": {f"{wl}|{c}|{n}": [r.__dict__ for r in rs] for (wl, c, n), rs in res.runs.items()},
         "figures": [{"name": n, "value": v, "target": t, "ok": ok} for n, v, t, ok in figs],
     }
-    raw_path = raw_dir / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{mode}.json"
+    raw_path = raw_dir / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{run_name}.json"
     raw_path.write_text(json.dumps(raw, indent=1))
     print(f"\nwrote {results_md.relative_to(REPO) if results_md.is_relative_to(REPO) else results_md} and "
           f"{raw_path.relative_to(REPO)}; {elapsed:.0f} s in all")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Job
-from .imageio import ImageError, decode, encode_image, read_bytes, sniff
+from .imageio import ImageError, decode, encode_image, encode_mask, read_bytes, sniff
 from .operations import NONE, Record
 from .plan import Plan
 from .writer import write_atomic
@@ -60,7 +60,7 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
         else:
             write_atomic(work.outputs[i], encode_image(pixels, job.fmt, job.quality, work.files[i]))
         if record.mask is not None:
-            write_atomic(work.masks[i], encode_image(record.mask, "png", 0, work.files[i]))
+            write_atomic(work.masks[i], encode_mask(record.mask, work.files[i]))
 
     return paint_chunk(work, chunk_id, write)
 

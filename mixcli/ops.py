@@ -154,8 +154,9 @@ def select(mask: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     if _kernels is not None:
         _kernels._select(mask.reshape(-1), b.reshape(-1), _pixel_bytes(out), out.reshape(-1))
     else:
-        where = mask.astype(bool)
-        out[where] = b[where]
+        import cv2  # its masked copy: NumPy's boolean indexing takes 3.7 ms a 500x375 image
+
+        cv2.copyTo(b, mask, out)
     return out
 
 
