@@ -147,10 +147,12 @@ def fill(out: np.ndarray, box: tuple[int, int, int, int], value: int) -> np.ndar
 
 
 def select(mask: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Copy b's pixels onto out wherever mask (HxW uint8) is not 0 (b and out: HxW[xC] uint8 of one shape)."""
+    """Copy b's pixels onto out where mask (HxW uint8 of 0s and 1s) is 1 (b and out: HxW[xC] uint8 of one shape)."""
     _check(b, b, out)
     if mask.dtype != np.uint8 or not mask.flags.c_contiguous or mask.shape != out.shape[:2]:
         raise ValueError(f"mask must be a C-contiguous uint8 array of shape {out.shape[:2]}")
+    if mask.size and mask.max() > 1:
+        raise ValueError("mask must hold 0s and 1s")
     if _kernels is not None:
         _kernels._select(mask.reshape(-1), b.reshape(-1), _pixel_bytes(out), out.reshape(-1))
     else:

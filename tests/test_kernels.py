@@ -303,7 +303,7 @@ def test_fill_rejects_boxes_outside_and_values_outside_a_byte(box, value):
 @given(shape=shapes, seed=st.integers(0, 2**32 - 1), share=st.sampled_from([0.0, 0.3, 1.0]))
 def test_select_takes_b_where_the_mask_is_set(shape, seed, share):
     a, b = _images(seed, shape)
-    mask = (np.random.default_rng(seed).random(shape[:2]) < share).astype(np.uint8) * np.uint8(255)
+    mask = (np.random.default_rng(seed).random(shape[:2]) < share).astype(np.uint8)
     b0, m0 = b.copy(), mask.copy()
     out = a.copy()
     assert ops.select(mask, b, out) is out
@@ -323,6 +323,8 @@ def test_select_rejects_a_mask_of_another_shape_or_type():
         ops.select(np.zeros((4, 6), bool), b, a.copy())
     with pytest.raises(ValueError, match="shape"):
         ops.select(np.zeros((4, 6), np.uint8), b[:, :3].copy(), a.copy())
+    with pytest.raises(ValueError, match="0s and 1s"):
+        ops.select(np.full((4, 6), 255, np.uint8), b, a.copy())
 
 
 @SETTINGS

@@ -42,16 +42,11 @@ def top_mask(noise, count: int):
     import numpy as np
 
     flat = noise.reshape(-1)
-    mask = np.zeros(flat.size, np.uint8)
-    if count <= 0:
-        return mask.reshape(noise.shape)
-    if count >= flat.size:
-        mask[:] = 1
-        return mask.reshape(noise.shape)
+    if count <= 0 or count >= flat.size:
+        return np.full(noise.shape, 1 if count > 0 else 0, np.uint8)
     t = np.partition(flat, flat.size - count)[flat.size - count]  # the count-th largest value
-    above = flat > t
-    mask[above] = 1
-    ties = count - int(np.count_nonzero(above))
+    mask = (flat > t).view(np.uint8)
+    ties = count - int(np.count_nonzero(mask))
     mask[np.flatnonzero(flat == t)[:ties]] = 1
     return mask.reshape(noise.shape)
 
