@@ -45,6 +45,8 @@ Out = Annotated[Path, typer.Argument(metavar="OUT", help="Output folder: mixed i
 SHARED = [
     ("prob", float, 1.0, typer.Option(help="Probability that a row is mixed; other rows pass through unchanged.")),
     ("label_smoothing", float, 0.0, typer.Option(metavar="EPS", help="Label smoothing EPS: y = (1-EPS)*y + EPS/K before mixing.")),
+    ("copies", int, 1, typer.Option(metavar="K", help="Outputs per input row, each with its own draws (partner, weights, whether it mixes).")),
+    ("keep_originals", bool, False, typer.Option("--keep-originals", help="Also write every input row once, unmixed (op none).")),
     ("size", Optional[str], None, typer.Option(metavar="WxH", help="Resize every image to WIDTHxHEIGHT first, e.g. 256x256 [default: keep sizes].", show_default=False)),
     ("fmt", str, "jpg", typer.Option("--format", metavar="jpg|png", help="Output image format: jpg or png (lossless).")),
     ("quality", int, 95, typer.Option(help="JPEG quality, 1-100.")),

@@ -21,6 +21,8 @@ class Job:
     image_dir: Path | None = None
     prob: float = 1.0
     label_smoothing: float = 0.0
+    copies: int = 1
+    keep_originals: bool = False
     size: tuple[int, int] | None = None
     fmt: str = "jpg"
     quality: int = 95
@@ -57,6 +59,8 @@ class Job:
         self.operation.check(self.params)
         if not 0 <= self.prob <= 1:
             raise UsageError(f"--prob must be in [0, 1], got {self.prob}")
+        if self.copies < 1:
+            raise UsageError(f"--copies must be >= 1, got {self.copies}")
         if not 0 <= self.label_smoothing < 1:
             raise UsageError(f"--label-smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.seed < 0:

@@ -1,10 +1,11 @@
 """Applying the plan to one chunk: decode each image once, paint, encode, write.
 
 A chunk is one cycle of rows: a mixed row's partners are the next rows of the cycle (wrapping
-around), so each image is decoded once and, for an operation of S sources, the first S-1 images
-are held until the chunk ends. With skip_bad, a row whose image cannot be decoded is dropped and
-the rows before it take the next good rows of the cycle as partners: the outcome depends only on
-the chunk's own files, never on timing or --workers.
+around; its c-th copy counts from the (c+1)-th next row), so each image is decoded once and, for
+an operation of S sources and K copies, the first S+K-2 images are held until the chunk ends.
+With skip_bad, a row whose image cannot be decoded is dropped and the rows before it take the
+next good rows of the cycle as partners: the outcome depends only on the chunk's own files,
+never on timing or --workers.
 """
 
 import threading
@@ -41,7 +42,7 @@ class ChunkResult:
     """What applying the plan did to one chunk's rows (in plan order within the chunk)."""
 
     chunk: int
-    rows: list[int]
+    rows: list[int]  # output rows: copy c of input row i is c*N + i, the original of i (keep_originals) K*N + i
     op: list[str] = field(default_factory=list)
     sources: list[list[int]] = field(default_factory=list)  # the row itself first, then its partners
     weights: list[list[float]] = field(default_factory=list)  # label weight of each source
@@ -51,28 +52,31 @@ class ChunkResult:
 
 
 def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
-    """Write the outputs of one chunk; return what was done row by row."""
+    """Write the outputs of one chunk; return what was done output by output."""
     job = work.job
 
-    def write(i: int, pixels, record: Record, sources: list[int]) -> None:
+    def write(r: int, pixels, record: Record, sources: list[int]) -> None:
+        source = work.files[sources[0]]
         if isinstance(pixels, bytes):  # a pass-through already in the output format: its own bytes
-            write_atomic(work.outputs[i], pixels)
+            write_atomic(work.outputs[r], pixels)
         else:
-            write_atomic(work.outputs[i], encode_image(pixels, job.fmt, job.quality, work.files[i]))
+            write_atomic(work.outputs[r], encode_image(pixels, job.fmt, job.quality, source))
         if record.mask is not None:
-            write_atomic(work.masks[i], encode_mask(record.mask, work.files[i]))
+            write_atomic(work.masks[r], encode_mask(record.mask, source))
 
     return paint_chunk(work, chunk_id, write)
 
 
 def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
-    """Paint each row of a chunk and hand it to emit(row, pixels, record, source rows), where
-    pixels is an image (valid only during the call) or, for a pass-through row whose file is
-    already in the output format, that file's bytes. Return what was done row by row."""
+    """Paint every output of a chunk's rows (its K copies, and its original with keep_originals)
+    and hand each to emit(output row, pixels, record, source rows), where pixels is an image
+    (valid only during the call) or, for a pass-through whose file is already in the output
+    format, that file's bytes. Return what was done output by output."""
     job, plan, op = work.job, work.plan, work.job.operation
-    res = ChunkResult(chunk_id, [int(i) for i in plan.chunks[chunk_id]])
-    rows = res.rows
-    m, held = len(rows), op.sources - 1  # the first `held` images are partners of the cycle's last rows
+    res = ChunkResult(chunk_id, [])
+    rows = [int(i) for i in plan.chunks[chunk_id]]
+    n, m, held, copies = plan.inputs, len(rows), op.sources - 1, plan.copies
+    kept = held + copies - 1  # the first `kept` images are partners of the cycle's last rows
     raw: dict[int, bytes] = {}
     decoded: dict[int, np.ndarray] = {}
     failed: dict[int, str] = {}  # images that could not be read or decoded, and why
@@ -95,13 +99,14 @@ def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
     def image(k: int) -> np.ndarray:
         return cached(decoded, k, lambda: decode(load(k), work.files[rows[k]], job.size))
 
-    def partners_of(k: int) -> list[int] | None:
-        """The next `held` rows of the cycle whose images decode (with skip_bad), or None if too few do."""
+    def partners_of(k: int, copy: int) -> list[int] | None:
+        """Copy `copy`'s partners: the next `held` rows of the cycle whose images decode (with
+        skip_bad), counted from the copy+1-th next row; None if too few decode."""
         found = []
-        for step in range(1, m):
+        for t in range(m - 1):
             if len(found) == held:
                 break
-            j = (k + step) % m
+            j = (k + 1 + (copy + t) % (m - 1)) % m
             try:
                 image(j)
                 found.append(j)
@@ -110,42 +115,50 @@ def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
                     raise
         return found if len(found) == held else None
 
-    def paint(k: int, i: int) -> tuple[list[int], Record]:
-        partners = partners_of(k) if plan.mixed[i] else None
-        if partners is None:
-            record = Record(NONE, (1.0,))
-            same_format = not plan.mixed[i] and job.size is None and sniff(load(k)) == job.fmt
-            emit(i, load(k) if same_format else image(k), record, [i])
-            return [], record
+    def pass_through(k: int, r: int, decoded_only: bool) -> tuple[list[int], Record]:
+        record = Record(NONE, (1.0,))
+        same_format = not decoded_only and job.size is None and sniff(load(k)) == job.fmt
+        emit(r, load(k) if same_format else image(k), record, [rows[k]])
+        return [], record
+
+    def paint(k: int, copy: int) -> tuple[list[int], Record]:
+        r = copy * n + rows[k]
+        partners = partners_of(k, copy) if plan.mixed[r] else None
+        if partners is None:  # a row drawn to mix but left without partners is decoded all the same
+            return pass_through(k, r, decoded_only=bool(plan.mixed[r]))
         a = image(k)
-        row = plan.row(i)
-        if op.paints_over_base(row) and k >= held:
+        row = plan.row(r)
+        if op.paints_over_base(row) and k >= kept and copy == copies - 1:
             out = a
         else:
             out = scratch.get(a.shape)
             if out is None:
                 out = scratch[a.shape] = np.empty_like(a)
         record = op.paint([a] + [image(j) for j in partners], row, job.params, out)
-        emit(i, out, record, [i] + [rows[j] for j in partners])
+        emit(r, out, record, [rows[k]] + [rows[j] for j in partners])
         return partners, record
 
     for k, i in enumerate(rows):
         if work.stop.is_set():
             raise Interrupted
-        try:
-            partners, record = paint(k, i)
-            error = ""
-        except ImageError as e:  # row k's own image: with skip_bad the row is dropped
-            if not job.skip_bad:
-                raise
-            partners, record, error = [], Record(NONE, (1.0,)), str(e)
-        res.op.append(record.op)
-        res.sources.append([rows[k]] + [rows[j] for j in partners])
-        res.weights.append([float(w) for w in record.weights])
-        res.boxes.append([[int(v) for v in box] for box in record.boxes])
-        res.mask.append(record.mask is not None)
-        res.error.append(error)
-        if k >= held:  # the first `held` images are kept: they are the last rows' partners
+        # The original first: the last copy may paint over the decoded image.
+        outputs = ([(copies * n + i, None)] if job.keep_originals else []) + [(c * n + i, c) for c in range(copies)]
+        for r, copy in outputs:
+            try:
+                partners, record = pass_through(k, r, False) if copy is None else paint(k, copy)
+                error = ""
+            except ImageError as e:  # row k's own image: with skip_bad its outputs are dropped
+                if not job.skip_bad:
+                    raise
+                partners, record, error = [], Record(NONE, (1.0,)), str(e)
+            res.rows.append(r)
+            res.op.append(record.op)
+            res.sources.append([i] + [rows[j] for j in partners])
+            res.weights.append([float(w) for w in record.weights])
+            res.boxes.append([[int(v) for v in box] for box in record.boxes])
+            res.mask.append(record.mask is not None)
+            res.error.append(error)
+        if k >= kept:  # the first `kept` images are kept: they are the last rows' partners
             decoded.pop(k, None)
             raw.pop(k, None)
     return res

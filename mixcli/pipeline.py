@@ -38,7 +38,7 @@ def run(job: Job, progress: bool = True) -> dict:
     job.validate()
     ds = load_dataset(job.data, job.csv, job.image_dir)
     try:
-        plan = make_plan(len(ds), job.operation, job.params, job.prob, job.seed)
+        plan = make_plan(len(ds), job.operation, job.params, job.prob, job.seed, job.copies)
     except ValueError as e:
         raise MixcliError(str(e)) from None
     resuming = job.resume and state.has_run(job.out)
@@ -55,7 +55,7 @@ def run(job: Job, progress: bool = True) -> dict:
         state.start(job.out, record)
         done = []
     if done is not None:  # None: resuming a run that had already finished
-        names = output_names(ds.images, FORMATS[job.fmt])
+        names = output_names(ds.images, FORMATS[job.fmt], job.copies, job.keep_originals)
         masks = mask_names(names) if job.operation.masks else None
         work = Work(
             job=job, plan=plan, files=ds.files, outputs=[job.out / n for n in names],
@@ -117,7 +117,7 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
 
 def _write_tables(job: Job, ds: Dataset, names: list[str], masks: list[str] | None, results: list[ChunkResult]) -> None:
     """skipped.csv (if any row was skipped), then train.csv: the last file written."""
-    rows = gather(len(ds), results)
+    rows = gather(len(names), results)
     table, skipped = output_table(job, ds, names, masks, rows), skipped_table(ds, rows)
     if len(skipped):
         write_atomic(job.out / SKIPPED_NAME, skipped.to_csv(index=False, lineterminator="\n").encode())

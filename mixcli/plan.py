@@ -22,16 +22,23 @@ CHUNK = 16
 
 @dataclass(frozen=True)
 class Plan:
-    """mixed[i]: whether row i is painted by the operation (else it passes through);
-    draws: the operation's arrays, one entry per row; chunks: row indices per cycle. A mixed
-    row's partners are the next rows of its cycle."""
+    """For N input rows and K copies, planned row r = c*N + i is copy c of input row i:
+    mixed[r]: whether it is painted by the operation (else it passes through); draws: the
+    operation's arrays, one entry per planned row; chunks: input rows per cycle. A mixed row's
+    partners are the next rows of its cycle (copy c's from the (c+1)-th next on). The draws of
+    copy 0 are those of a plan with K = 1."""
 
     mixed: np.ndarray
     draws: dict
     chunks: list[np.ndarray]
+    copies: int = 1
 
     def __len__(self) -> int:
         return len(self.mixed)
+
+    @property
+    def inputs(self) -> int:
+        return len(self.mixed) // self.copies
 
     def partners(self, count: int = 1) -> np.ndarray:
         """(rows, count): the next `count` rows of each row's cycle, in cycle order."""
@@ -41,9 +48,9 @@ class Plan:
                 out[chunk, k] = np.roll(chunk, -(k + 1))
         return out
 
-    def row(self, i: int) -> dict:
-        """Row i's draws."""
-        return {k: v[i] for k, v in self.draws.items()}
+    def row(self, r: int) -> dict:
+        """Planned row r's draws."""
+        return {k: v[r] for k, v in self.draws.items()}
 
 
 def stream(seed: int, k: int) -> np.random.Generator:
@@ -51,13 +58,15 @@ def stream(seed: int, k: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))
 
 
-def make_plan(n: int, op: Operation, params: dict, prob: float = 1.0, seed: int = 0) -> Plan:
-    """Draw the plan for n rows: which rows mix, with whom, and everything the operation draws."""
+def make_plan(n: int, op: Operation, params: dict, prob: float = 1.0, seed: int = 0, copies: int = 1) -> Plan:
+    """Draw the plan for n rows and `copies` outputs of each: which mix, with whom, and everything
+    the operation draws (copy-major, so copy 0 draws what a plan of one copy draws)."""
     if n < op.sources and prob > 0:
         raise ValueError(f"{op.name} needs at least {op.sources} rows, the dataset has {n}")
     chunks = _chunk_cycles(stream(seed, 0).permutation(n), max(2, op.sources))
-    mixed = stream(seed, 1).random(n) < prob
-    return Plan(mixed=mixed, draws=op.draw(n, params, lambda k: stream(seed, 2 + k)), chunks=chunks)
+    mixed = stream(seed, 1).random(n * copies) < prob
+    draws = op.draw(n * copies, params, lambda k: stream(seed, 2 + k))
+    return Plan(mixed=mixed, draws=draws, chunks=chunks, copies=copies)
 
 
 def _chunk_cycles(order: np.ndarray, shortest: int) -> list[np.ndarray]:

@@ -40,8 +40,8 @@ def preview(job: Job, n: int, path: Path) -> dict:
     tiles: list[np.ndarray] = []
     work = Work(job=job, plan=plan, files=ds.files, outputs=[], masks=None, stop=threading.Event())
 
-    def emit(i: int, pixels, record, sources: list[int]) -> None:
-        img = decode(pixels, ds.files[i]) if isinstance(pixels, bytes) else pixels
+    def emit(r: int, pixels, record, sources: list[int]) -> None:
+        img = decode(pixels, ds.files[sources[0]]) if isinstance(pixels, bytes) else pixels
         words = [f"{classes[s]} {w:.2f}" for s, w in zip(sources, record.weights)]
         tiles.append(_tile(img, [record.op] + [" + ".join(words[k : k + 2]) for k in range(0, len(words), 2)]))
         if len(tiles) == n:

@@ -10,7 +10,7 @@ from .operations import REGISTRY
 
 
 def gather(n: int, results: list[ChunkResult]) -> list[tuple]:
-    """Per input row, in row order: (op, sources, weights, boxes, mask, error) from the chunks' results."""
+    """Per output row, in row order: (op, sources, weights, boxes, mask, error) from the chunks' results."""
     by_row: list = [None] * n
     for r in results:
         for k, i in enumerate(r.rows):
@@ -36,7 +36,7 @@ def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g:
         "label": labels.hard_labels(targets, ds.classes),
         **{f"{SOFT_PREFIX}{c}": targets[:, k] for k, c in enumerate(ds.classes)},
         "op": list(op),
-        "source_a": ds.images,
+        "source_a": [ds.images[s[0]] for s in sources],
         "source_b": [ds.images[s[1]] if len(s) > 1 else "" for s in sources],
         "lam": w[:, 0],
     })
@@ -50,6 +50,10 @@ def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g:
 
 
 def skipped_table(ds: Dataset, g: list[tuple]) -> pd.DataFrame:
-    """skipped.csv: the input rows dropped by --skip-bad, with why (g: from gather)."""
-    bad = [i for i, row in enumerate(g) if row[5]]
-    return pd.DataFrame({"image": [ds.images[i] for i in bad], "error": [g[i][5] for i in bad]})
+    """skipped.csv: the input rows dropped by --skip-bad, once each in input order, with why (g: from gather)."""
+    bad = {}
+    for _, sources, _, _, _, error in g:
+        if error:
+            bad.setdefault(sources[0], error)
+    rows = sorted(bad)
+    return pd.DataFrame({"image": [ds.images[i] for i in rows], "error": [bad[i] for i in rows]})

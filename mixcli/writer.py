@@ -16,15 +16,17 @@ _TMP = re.compile(r"^\..+\.tmp\d+$")
 _FS_LOCK = threading.Lock()
 
 
-def output_names(images: list[str], ext: str) -> list[str]:
-    """Unique, deterministic names under OUT: images/<row>_<safe stem><ext>."""
-    width = max(6, len(str(len(images) - 1)))
-    names = []
-    for i, image in enumerate(images):
+def output_names(images: list[str], ext: str, copies: int = 1, originals: bool = False) -> list[str]:
+    """Unique, deterministic names under OUT: images/<output row>_<safe stem><ext>, for the output
+    rows c*N + i (copy c of input row i) and, with originals, K*N + i."""
+    n = len(images)
+    total = n * copies + (n if originals else 0)
+    width = max(6, len(str(total - 1)))
+    stems = []
+    for image in images:
         stem = _ROW_PREFIX.sub("", Path(image.replace("\\", "/")).stem)
-        stem = _UNSAFE.sub("_", stem).strip("._")[:48]
-        names.append(f"{IMAGES}/{i:0{width}d}{'_' + stem if stem else ''}{ext}")
-    return names
+        stems.append(_UNSAFE.sub("_", stem).strip("._")[:48])
+    return [f"{IMAGES}/{r:0{width}d}{'_' + stems[r % n] if stems[r % n] else ''}{ext}" for r in range(total)]
 
 
 def mask_names(names: list[str]) -> list[str]:
