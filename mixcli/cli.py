@@ -62,6 +62,13 @@ SHARED = [
 ]
 
 
+class _Command(typer.core.TyperCommand):
+    """Typer writes required arguments as {DATA} in the usage line; mixcli's help says DATA."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mixcli {__version__}")
@@ -98,14 +105,14 @@ def _add_command(op) -> None:
         + _parameters([_option(p) for p in op.params] + SHARED)
     )
     command.__doc__ = op.summary
-    app.command(op.name)(command)
+    app.command(op.name, cls=_Command)(command)
 
 
 for _op in REGISTRY.values():
     _add_command(_op)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(cls=_Command, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def preview(
     ctx: typer.Context,
     data: Data,
@@ -231,7 +238,8 @@ def _fail(message: str, code: int) -> None:
 def _summary_line(s: dict) -> str:
     ops = ", ".join(f"{s[op]} {op}" for op in (*REGISTRY, NONE) if s[op])
     skipped = f"; skipped {s['skipped']} bad image(s): {', '.join(s['skipped_images'][:10])}" if s["skipped"] else ""
-    return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s{skipped}"
+    removed = f"; removed {s['removed']} file(s) of an earlier run" if s.get("removed") else ""
+    return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s{skipped}{removed}"
 
 
 def main() -> None:

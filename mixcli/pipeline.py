@@ -20,7 +20,7 @@ from .mixing import ChunkResult, Interrupted, Work, run_chunk
 from .operations import NONE, REGISTRY
 from .plan import make_plan
 from .table import gather, output_table, skipped_table
-from .writer import mask_names, output_names, prepare_out, remove_temporaries, write_atomic
+from .writer import mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted, write_atomic
 
 CSV_NAME = "train.csv"
 SKIPPED_NAME = "skipped.csv"
@@ -54,6 +54,7 @@ def run(job: Job, progress: bool = True) -> dict:
             (job.out / name).unlink(missing_ok=True)
         state.start(job.out, record)
         done = []
+    removed = 0
     if done is not None:  # None: resuming a run that had already finished
         names = output_names(ds.images, FORMATS[job.fmt], job.copies, job.keep_originals)
         masks = mask_names(names) if job.operation.masks else None
@@ -62,9 +63,10 @@ def run(job: Job, progress: bool = True) -> dict:
             masks=[job.out / n for n in masks] if masks else None, stop=threading.Event(),
         )
         results = _apply(work, done, progress)
-        _write_tables(job, ds, names, masks, results)
+        listed = _write_tables(job, ds, names, masks, results)
+        removed = remove_unlisted(job.out, listed)  # files of an earlier run (--overwrite, --resume)
         state.finish(job.out)
-    return _summary(job, ds, time.perf_counter() - start)
+    return {**_summary(job, ds, time.perf_counter() - start), "removed": removed}
 
 
 def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkResult]:
@@ -115,13 +117,15 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
     return results
 
 
-def _write_tables(job: Job, ds: Dataset, names: list[str], masks: list[str] | None, results: list[ChunkResult]) -> None:
-    """skipped.csv (if any row was skipped), then train.csv: the last file written."""
+def _write_tables(job: Job, ds: Dataset, names: list[str], masks: list[str] | None, results: list[ChunkResult]) -> list[str]:
+    """skipped.csv (if any row was skipped), then train.csv: the last file written. Return the
+    files train.csv lists (images and masks, relative to OUT)."""
     rows = gather(len(names), results)
     table, skipped = output_table(job, ds, names, masks, rows), skipped_table(ds, rows)
     if len(skipped):
         write_atomic(job.out / SKIPPED_NAME, skipped.to_csv(index=False, lineterminator="\n").encode())
     write_atomic(job.out / CSV_NAME, table.to_csv(index=False, lineterminator="\n").encode())
+    return table["image"].tolist() + [m for m in table["mask"] if m]
 
 
 def _summary(job: Job, ds: Dataset, seconds: float) -> dict:

@@ -77,6 +77,25 @@ def remove_temporaries(out: Path) -> int:
     return count
 
 
+def remove_unlisted(out: Path, listed: list[str]) -> int:
+    """Delete files (and then empty folders) under OUT/images and OUT/masks that `listed` (paths
+    relative to OUT) does not name, so OUT holds one run; nothing else is touched. Return the count."""
+    keep = set(listed)
+    count = 0
+    for top in (out / IMAGES, out / MASKS):
+        if not top.is_dir() or top.is_symlink():
+            continue
+        for folder, dirs, files in os.walk(top, topdown=False):
+            here = Path(folder)
+            for name in files + [d for d in dirs if (here / d).is_symlink()]:
+                if (here / name).relative_to(out).as_posix() not in keep:
+                    (here / name).unlink()
+                    count += 1
+            if here != top and not any(here.iterdir()):
+                here.rmdir()
+    return count
+
+
 def prepare_out(out: Path, inputs: list[Path], reuse: bool, masks: bool = False) -> None:
     """Check OUT against the inputs and create OUT/images (and OUT/masks); refuse a non-empty OUT unless reuse."""
     out_r = out.resolve()

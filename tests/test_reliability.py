@@ -2,6 +2,7 @@
 
 import errno
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -518,3 +519,27 @@ def test_native_library_messages_do_not_reach_stderr(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mixcli", "mixup", str(data), str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [f"mixcli: error: cannot decode image {data / 'train' / 'img001.png'}"]
+
+
+def test_overwrite_leaves_only_the_new_runs_files_under_images_and_masks(small_data, tmp_path):
+    out = tmp_path / "out"
+    first = invoke("fmix", small_data, out, "--copies", "2", "--json", "-q")
+    assert first.exit_code == 0, first.output
+    (out / "notes.txt").write_text("mine")
+    (out / "images" / "sub").mkdir()
+    (out / "images" / "sub" / "old.jpg").write_bytes(b"x")
+    result = invoke("cutout", small_data, out, "--overwrite", "--json")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "train.csv")
+    listed = {f"images/{p.name}" for p in (out / "images").iterdir()}
+    assert listed == set(table.image)  # the 24 fmix images, their masks and sub/ are gone
+    assert not any((out / "masks").iterdir())
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads(result.stdout)["removed"] == 24 + 24 + 1 - 12  # 12 names are the same
+    assert "removed 37 file(s) of an earlier run" in result.stderr
+
+
+def test_usage_line_names_the_arguments_without_braces(small_data):
+    for command in ("mixup", "cutout", "preview"):
+        usage = invoke(command, "--help").stdout.splitlines()[0]
+        assert usage.endswith(f" {command} [OPTIONS] DATA" + (" OUT" if command != "preview" else "")) and "{" not in usage, usage
