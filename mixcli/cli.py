@@ -45,6 +45,7 @@ Out = Annotated[Path, typer.Argument(metavar="OUT", help="Output folder: mixed i
 SHARED = [
     ("prob", float, 1.0, typer.Option(help="Probability that a row is mixed; other rows pass through unchanged.")),
     ("label_smoothing", float, 0.0, typer.Option(metavar="EPS", help="Label smoothing EPS: y = (1-EPS)*y + EPS/K before mixing.")),
+    ("soft", bool, False, typer.Option("--soft", help="Read the p_<class> columns as soft labels even when the CSV has a label column.")),
     ("copies", int, 1, typer.Option(metavar="K", help="Outputs per input row, each with its own draws (partner, weights, whether it mixes).")),
     ("keep_originals", bool, False, typer.Option("--keep-originals", help="Also write every input row once, unmixed (op none).")),
     ("size", Optional[str], None, typer.Option(metavar="WxH", help="Resize every image to WIDTHxHEIGHT first, e.g. 256x256 [default: keep sizes].", show_default=False)),
@@ -57,6 +58,8 @@ SHARED = [
     ("overwrite", bool, False, typer.Option("--overwrite", help="Write into a non-empty OUT (its train.csv is replaced).")),
     ("resume", bool, False, typer.Option("--resume", help="Finish an interrupted run in OUT (same options): keeps finished images.")),
     ("skip_bad", bool, False, typer.Option("--skip-bad", help="Drop rows whose image cannot be decoded (listed in OUT/skipped.csv) instead of stopping.")),
+    ("out_layout", str, "flat", typer.Option(metavar="flat|folders", help="flat: OUT/images/<name>; folders: OUT/images/<label>/<name>, for tools that read class folders.")),
+    ("dry_run", bool, False, typer.Option("--dry-run", "-n", help="Check everything and print what would be written (rows per op, classes, the first rows of train.csv); write nothing.")),
     ("quiet", bool, False, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")),
     ("json_", bool, False, typer.Option("--json", help="Print a JSON summary on stdout.")),
 ]
@@ -169,11 +172,13 @@ def _run(opts: dict, op: str) -> None:
         job = Job.make(op, **opts)
         return run(job, progress=not quiet)
 
-    _execute(job_run, _summary_line, quiet, as_json)
+    summary = _execute(job_run, _summary_line, quiet, as_json)
+    if summary.get("dry_run") and not as_json:
+        typer.echo(summary["first_rows"], nl=False)  # data: stdout
 
 
-def _execute(work, describe, quiet: bool, as_json: bool) -> None:
-    """Run work() (which returns a summary); errors become one line and an exit code."""
+def _execute(work, describe, quiet: bool, as_json: bool) -> dict:
+    """Run work() and report its summary (which it returns); errors become one line and an exit code."""
     import os
     import signal
 
@@ -195,6 +200,7 @@ def _execute(work, describe, quiet: bool, as_json: bool) -> None:
         typer.echo(describe(summary), err=True)
     if as_json:
         typer.echo(json.dumps(summary))
+    return summary
 
 
 @contextlib.contextmanager
@@ -237,9 +243,13 @@ def _fail(message: str, code: int) -> None:
 
 def _summary_line(s: dict) -> str:
     ops = ", ".join(f"{s[op]} {op}" for op in (*REGISTRY, NONE) if s[op])
+    if s.get("dry_run"):
+        classes = ", ".join(s["classes"][:10]) + (", ..." if len(s["classes"]) > 10 else "")
+        return f"mixcli: dry run: would write {s['rows']} images ({ops}) and {s['csv']}; {len(s['classes'])} classes: {classes}; nothing written"
     skipped = f"; skipped {s['skipped']} bad image(s): {', '.join(s['skipped_images'][:10])}" if s["skipped"] else ""
     removed = f"; removed {s['removed']} file(s) of an earlier run" if s.get("removed") else ""
-    return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s{skipped}{removed}"
+    ignored = f"; ignored column(s) {', '.join(s['ignored_columns'])}" if s.get("ignored_columns") else ""
+    return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s{skipped}{removed}{ignored}"
 
 
 def main() -> None:

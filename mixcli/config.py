@@ -21,6 +21,7 @@ class Job:
     image_dir: Path | None = None
     prob: float = 1.0
     label_smoothing: float = 0.0
+    soft: bool = False
     copies: int = 1
     keep_originals: bool = False
     size: tuple[int, int] | None = None
@@ -31,6 +32,8 @@ class Job:
     overwrite: bool = False
     resume: bool = False
     skip_bad: bool = False
+    dry_run: bool = False
+    out_layout: str = "flat"
 
     @classmethod
     def make(cls, op: str, data, out, **options) -> "Job":
@@ -59,6 +62,8 @@ class Job:
         self.operation.check(self.params)
         if not 0 <= self.prob <= 1:
             raise UsageError(f"--prob must be in [0, 1], got {self.prob}")
+        if self.out_layout not in ("flat", "folders"):
+            raise UsageError(f"--out-layout must be flat or folders, got {self.out_layout!r}")
         if self.copies < 1:
             raise UsageError(f"--copies must be >= 1, got {self.copies}")
         if not 0 <= self.label_smoothing < 1:

@@ -1,15 +1,18 @@
 """Reading a dataset: train.csv, its image root, and each row's label as a class vector.
 
-A CSV with `p_<class>` columns (a previous mixcli output) gives soft labels; otherwise the
-`label` column gives one class per row. Every problem is found here, before anything is
-written, and raised as a MixcliError naming the offending rows.
+The `p_<class>` columns give soft labels when the CSV has no `label` column, is a previous
+mixcli output (it has `op`, `source_a` and `lam`) or soft labels are asked for (--soft);
+otherwise the `label` column gives one class per row and `p_` columns are left alone.
+Classes are the labels (or column suffixes) as written: `01` and `1` are two classes.
+Every problem is found here, before anything is written, and raised as a MixcliError
+naming the offending rows.
 """
 
 import csv as py_csv
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +21,16 @@ import pandas as pd
 from .errors import MixcliError, listing
 
 SOFT_PREFIX = "p_"
-_INT = re.compile(r"^-?\d+$")
+# All three mark a mixcli output, whose p_ columns are the soft labels to chain from.
+OUTPUT_COLUMNS = ("op", "source_a", "lam")
+# Integers written canonically (str(int(x)) == x): no leading zeros, no '+', no '-0'.
+_INT = re.compile(r"0|-?[1-9][0-9]*")
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """images: paths as written in the CSV; files: where they are; targets: (rows, classes)."""
+    """images: paths as written in the CSV; files: where they are; targets: (rows, classes);
+    ignored_columns: the p_ columns not read as soft labels."""
 
     csv: Path
     root: Path
@@ -31,15 +38,17 @@ class Dataset:
     files: list[Path]
     classes: list
     targets: np.ndarray
+    ignored_columns: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.images)
 
 
-def load_dataset(data: Path, csv: Path | None = None, image_dir: Path | None = None) -> Dataset:
-    """Read DATA's train.csv (or `csv`) and find the images (DATA, DATA/train or `image_dir`)."""
+def load_dataset(data: Path, csv: Path | None = None, image_dir: Path | None = None, soft: bool = False) -> Dataset:
+    """Read DATA's train.csv (or `csv`) and find the images (DATA, DATA/train or `image_dir`);
+    soft: read the p_ columns as soft labels even beside a label column."""
     csv = Path(csv) if csv is not None else Path(data) / "train.csv"
-    table = read_table(csv)
+    table = read_table(csv, soft)
     images = table["image"].tolist()
     roots = [Path(image_dir)] if image_dir is not None else _roots(Path(data))
     found = [[os.path.isfile(os.path.join(r, name)) for name in images] for r in roots]
@@ -48,13 +57,24 @@ def load_dataset(data: Path, csv: Path | None = None, image_dir: Path | None = N
     missing = [name for name, ok in zip(images, found[best]) if not ok]
     if missing:
         raise MixcliError(f"{len(missing)} image(s) listed in {csv} not found under {root}: {listing(missing)}")
-    classes, targets = _targets(table, csv)
+    used = _soft_columns(table.columns, soft)
+    classes, targets = _targets(table, used, csv)
     files = [root / name for name in images]
-    return Dataset(csv=csv, root=root, images=images, files=files, classes=classes, targets=targets)
+    ignored = [c for c in table.columns if c.startswith(SOFT_PREFIX) and c not in used]
+    return Dataset(csv=csv, root=root, images=images, files=files, classes=classes, targets=targets, ignored_columns=ignored)
 
 
-def read_table(csv: Path) -> pd.DataFrame:
-    """The CSV as strings, checked for the columns and values mixcli needs."""
+def _soft_columns(columns, soft: bool = False) -> list[str]:
+    """The p_<class> columns that are soft labels: all of them when there is no label column,
+    the CSV is a mixcli output or `soft` asks so; else none (a user's p_value is just data)."""
+    columns = list(columns)
+    prefixed = [c for c in columns if c.startswith(SOFT_PREFIX)]
+    chained = all(c in columns for c in OUTPUT_COLUMNS)
+    return prefixed if soft or chained or "label" not in columns else []
+
+
+def read_table(csv: Path, soft: bool = False) -> pd.DataFrame:
+    """The CSV as strings, checked for the columns and values mixcli needs (soft: as load_dataset)."""
     if not csv.is_file():
         raise MixcliError(f"no CSV at {csv} (expected columns image,label; see --csv)")
     try:
@@ -73,14 +93,16 @@ def read_table(csv: Path) -> pd.DataFrame:
     except OSError as e:
         raise MixcliError(f"cannot read {csv}: {e.strerror}") from None
     table.columns = [str(c).strip() for c in table.columns]
-    soft = [c for c in table.columns if c.startswith(SOFT_PREFIX)]
-    needed = ["image"] + ([] if soft else ["label"])
+    used = _soft_columns(table.columns, soft)
+    if soft and not used:
+        raise MixcliError(f"--soft: {csv} has no {SOFT_PREFIX}<class> columns (columns: {', '.join(table.columns)})")
+    needed = ["image"] + ([] if used else ["label"])
     absent = [c for c in needed if c not in table.columns]
     if absent:
         raise MixcliError(f"{csv} has no {' or '.join(absent)} column (columns: {', '.join(table.columns)})")
     if table.empty:
         raise MixcliError(f"{csv} has no rows")
-    for col in needed + soft:
+    for col in needed + used:
         table[col] = table[col].str.strip()
         empty = np.flatnonzero(table[col].isna() | (table[col] == "")).tolist()
         if empty:
@@ -103,9 +125,8 @@ def _roots(data: Path) -> list[Path]:
     return [data, data / "train"] if (data / "train").is_dir() else [data]
 
 
-def _targets(table: pd.DataFrame, csv: Path) -> tuple[list, np.ndarray]:
-    """Sorted classes and a (rows, classes) float64 array of label weights."""
-    soft = [c for c in table.columns if c.startswith(SOFT_PREFIX)]
+def _targets(table: pd.DataFrame, soft: list[str], csv: Path) -> tuple[list, np.ndarray]:
+    """Sorted classes and a (rows, classes) float64 array of label weights (soft: the p_ columns to read, or none)."""
     if soft:
         classes, conv = _sorted_classes([c[len(SOFT_PREFIX):] for c in soft])
         column = {conv(c[len(SOFT_PREFIX):]): c for c in soft}
@@ -126,8 +147,9 @@ def _targets(table: pd.DataFrame, csv: Path) -> tuple[list, np.ndarray]:
 
 
 def _sorted_classes(names: list[str]) -> tuple[list, type]:
-    """Distinct class names and their type: ints, sorted numerically, when all are integers."""
-    conv = int if all(_INT.match(v) for v in names) else str
+    """Distinct class names and their type: ints, sorted numerically, when all are canonical
+    integers; else the strings as written (so `01` and `1` stay two classes)."""
+    conv = int if all(_INT.fullmatch(v) for v in names) else str
     return sorted({conv(v) for v in names}), conv
 
 

@@ -6,6 +6,7 @@ would decode the first silently (grey where data is missing) and allocate the se
 """
 
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ def read_bytes(path: Path) -> bytes:
     fmt = sniff(data)
     if fmt == "jpg" and not _jpeg_complete(data):
         raise ImageError(f"cannot decode image {path}: truncated JPEG (no end-of-image marker)")
-    if fmt == "png" and b"IEND" not in data[-16:]:
+    if fmt == "png" and not _png_complete(data):
         raise ImageError(f"cannot decode image {path}: truncated PNG (no IEND chunk)")
     hw = header_size(data)
     if hw is not None and hw[0] * hw[1] > MAX_PIXELS:
@@ -114,6 +115,20 @@ def _jpeg_complete(data: bytes) -> bool:
     """Whether an end-of-image marker follows the first scan (only EOI can be FFD9 there)."""
     sos = _jpeg_segments(data)[1]
     return sos is not None and data.rfind(b"\xff\xd9", sos) >= 0
+
+
+def _png_complete(data: bytes) -> bool:
+    """Whether walking the chunks (length, type, data, CRC) from the signature reaches IEND, which
+    follows all image data (bytes after it are allowed)."""
+    i = len(_PNG_MAGIC)
+    while i + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, i)
+        if kind == b"IEND":
+            return True
+        if not kind.isalpha():  # types are 4 ASCII letters: a garbage length led off the chunks
+            return False
+        i += 12 + length
+    return False
 
 
 def _jpeg_segments(data: bytes) -> tuple[tuple[int, int] | None, int | None]:

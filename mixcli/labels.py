@@ -21,3 +21,8 @@ def mix(targets: np.ndarray, sources: np.ndarray, weights: np.ndarray) -> np.nda
 def hard_labels(targets: np.ndarray, classes: list) -> list:
     """The class with the largest weight per row (the first in class order on ties)."""
     return [classes[k] for k in np.argmax(targets, axis=1)]
+
+
+def row_label(targets: np.ndarray, classes: list, sources: list[int], weights) -> object:
+    """The hard label of one row mixed from `sources` with `weights` (the same arithmetic as mix)."""
+    return hard_labels(mix(targets, np.array([sources]), np.array([weights], dtype=np.float64)), classes)[0]

@@ -11,6 +11,7 @@ never on timing or --workers.
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from .config import Job
 from .imageio import ImageError, decode, encode_image, encode_mask, read_bytes, sniff
 from .operations import NONE, Record
 from .plan import Plan
-from .writer import write_atomic
+from .writer import ensure_folder, write_atomic
 
 
 class Interrupted(Exception):
@@ -35,6 +36,7 @@ class Work:
     outputs: list[Path]
     masks: list[Path] | None
     stop: threading.Event
+    folder_of: Callable[[list[int], tuple], str] | None = None  # --out-layout folders: (sources, weights) -> folder
 
 
 @dataclass
@@ -56,11 +58,14 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
     job = work.job
 
     def write(r: int, pixels, record: Record, sources: list[int]) -> None:
-        source = work.files[sources[0]]
+        source, path = work.files[sources[0]], work.outputs[r]
+        if work.folder_of is not None:  # images/<label>/<name>: the label follows from the weights
+            path = path.parent / work.folder_of(sources, record.weights) / path.name
+            ensure_folder(path.parent)
         if isinstance(pixels, bytes):  # a pass-through already in the output format: its own bytes
-            write_atomic(work.outputs[r], pixels)
+            write_atomic(path, pixels)
         else:
-            write_atomic(work.outputs[r], encode_image(pixels, job.fmt, job.quality, source))
+            write_atomic(path, encode_image(pixels, job.fmt, job.quality, source))
         if record.mask is not None:
             write_atomic(work.masks[r], encode_mask(record.mask, source))
 

@@ -16,14 +16,15 @@ from .config import Job
 from .dataset import Dataset, load_dataset
 from .errors import MixcliError
 from .imageio import FORMATS
-from .mixing import ChunkResult, Interrupted, Work, run_chunk
+from .mixing import ChunkResult, Interrupted, Work, paint_chunk, run_chunk
 from .operations import NONE, REGISTRY
 from .plan import make_plan
 from .table import gather, output_table, skipped_table
-from .writer import mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted, write_atomic
+from .writer import check_out, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted, write_atomic
 
 CSV_NAME = "train.csv"
 SKIPPED_NAME = "skipped.csv"
+DRY_ROWS = 5  # rows of train.csv a dry run shows
 
 
 class RunInterrupted(MixcliError):
@@ -36,7 +37,7 @@ def run(job: Job, progress: bool = True) -> dict:
     """Do the whole job; return a summary. Raises MixcliError on bad input."""
     start = time.perf_counter()
     job.validate()
-    ds = load_dataset(job.data, job.csv, job.image_dir)
+    ds = load_dataset(job.data, job.csv, job.image_dir, job.soft)
     try:
         plan = make_plan(len(ds), job.operation, job.params, job.prob, job.seed, job.copies)
     except ValueError as e:
@@ -44,6 +45,9 @@ def run(job: Job, progress: bool = True) -> dict:
     resuming = job.resume and state.has_run(job.out)
     if job.resume and not resuming and job.out.is_dir() and any(job.out.iterdir()):
         raise MixcliError(f"nothing to resume in {job.out}: it holds no unfinished mixcli run")
+    if job.dry_run:
+        check_out(job.out, [ds.root, ds.csv.parent], reuse=job.overwrite or resuming)
+        return _dry_run(job, ds, plan, time.perf_counter() - start)
     prepare_out(job.out, [ds.root, ds.csv.parent], reuse=job.overwrite or resuming, masks=job.operation.masks)
     remove_temporaries(job.out)
     record = state.run_record(job, ds.csv, len(ds))
@@ -61,12 +65,45 @@ def run(job: Job, progress: bool = True) -> dict:
         work = Work(
             job=job, plan=plan, files=ds.files, outputs=[job.out / n for n in names],
             masks=[job.out / n for n in masks] if masks else None, stop=threading.Event(),
+            folder_of=_folder_of(job, ds) if job.out_layout == "folders" else None,
         )
         results = _apply(work, done, progress)
         listed = _write_tables(job, ds, names, masks, results)
         removed = remove_unlisted(job.out, listed)  # files of an earlier run (--overwrite, --resume)
         state.finish(job.out)
     return {**_summary(job, ds, time.perf_counter() - start), "removed": removed}
+
+
+def _folder_of(job: Job, ds: Dataset):
+    """(sources, weights) -> the folder of the row's label, as table.output_table will name it."""
+    from .labels import row_label, smooth
+    from .writer import label_folder
+
+    targets = smooth(ds.targets, job.label_smoothing)
+    return lambda sources, weights: label_folder(row_label(targets, ds.classes, sources, weights))
+
+
+def _dry_run(job: Job, ds: Dataset, plan, seconds: float) -> dict:
+    """What the run would write, nothing written: rows per op from the plan, and the first
+    DRY_ROWS rows of train.csv from painting (in memory) the chunks that hold them."""
+    from collections import Counter
+
+    op = job.operation
+    names = output_names(ds.images, FORMATS[job.fmt], job.copies, job.keep_originals)
+    masks = mask_names(names) if op.masks else None
+    ops = Counter(op.row_op(plan.row(r)) if plan.mixed[r] else NONE for r in range(len(plan)))
+    ops[NONE] += len(ds) if job.keep_originals else 0
+    first = range(min(DRY_ROWS, len(names)))
+    inputs = {r % len(ds) for r in first}
+    work = Work(job=job, plan=plan, files=ds.files, outputs=[], masks=None, stop=threading.Event())
+    painted = [paint_chunk(work, c, lambda *_: None) for c, rows in enumerate(plan.chunks) if inputs & set(rows.tolist())]
+    by_row = {r: row for res in painted for r, row in zip(res.rows, zip(res.op, res.sources, res.weights, res.boxes, res.mask, res.error))}
+    table = output_table(job, ds, [names[r] for r in first], masks and [masks[r] for r in first], [by_row[r] for r in first])
+    return {
+        "dry_run": True, "rows": len(names), **{name: ops[name] for name in (*REGISTRY, NONE)},
+        "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": [str(c) for c in ds.classes],
+        "first_rows": table.to_csv(index=False, lineterminator="\n"), "seconds": round(seconds, 3),
+    }
 
 
 def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkResult]:
@@ -140,4 +177,5 @@ def _summary(job: Job, ds: Dataset, seconds: float) -> dict:
         "rows": len(table), **counts, "skipped": len(skipped), "skipped_images": skipped,
         "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": len(ds.classes),
         "workers": job.n_workers, "kernels": ops.active(), "seconds": round(seconds, 3),
+        "ignored_columns": ds.ignored_columns,
     }

@@ -19,7 +19,7 @@ RUN = "run.json"
 JOURNAL = "journal.jsonl"
 # Options that change no output byte: a resume may differ in these.
 _OPTION = {"op": "command", "fmt": "--format"}  # Job fields whose option is named otherwise
-_FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume"}
+_FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume", "dry_run"}
 
 
 def run_record(job, csv: Path, rows: int) -> dict:

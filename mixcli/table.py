@@ -7,6 +7,7 @@ from . import labels
 from .dataset import SOFT_PREFIX, Dataset
 from .mixing import ChunkResult
 from .operations import REGISTRY
+from .writer import in_folder, label_folder
 
 
 def gather(n: int, results: list[ChunkResult]) -> list[tuple]:
@@ -31,9 +32,12 @@ def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g:
     w = np.array([ws + [0.0] * (width - len(ws)) for ws in weights], dtype=np.float64)
     targets = labels.mix(labels.smooth(ds.targets, job.label_smoothing), src, w)
     first_box = [b[0] if b and REGISTRY.get(o) is not None and REGISTRY[o].box_columns else None for o, b in zip(op, boxes)]
+    hard = labels.hard_labels(targets, ds.classes)
+    if job.out_layout == "folders":  # images/<label>/<name>, as mixing.run_chunk wrote them
+        names = [in_folder(name, label_folder(label)) for name, label in zip(names, hard)]
     table = pd.DataFrame({
         "image": names,
-        "label": labels.hard_labels(targets, ds.classes),
+        "label": hard,
         **{f"{SOFT_PREFIX}{c}": targets[:, k] for k, c in enumerate(ds.classes)},
         "op": list(op),
         "source_a": [ds.images[s[0]] for s in sources],

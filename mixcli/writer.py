@@ -29,6 +29,26 @@ def output_names(images: list[str], ext: str, copies: int = 1, originals: bool =
     return [f"{IMAGES}/{r:0{width}d}{'_' + stems[r % n] if stems[r % n] else ''}{ext}" for r in range(total)]
 
 
+def label_folder(label) -> str:
+    """A class's folder name under OUT/images (--out-layout folders): its name with unsafe characters as _."""
+    return _UNSAFE.sub("_", str(label)).strip("._") or "_"
+
+
+def in_folder(name: str, folder: str) -> str:
+    """images/<name> -> images/<folder>/<name>."""
+    return f"{IMAGES}/{folder}/{Path(name).name}"
+
+
+def ensure_folder(path: Path) -> None:
+    """Create path (a folder under OUT/images) if it is missing; refuse a symlink or a file there."""
+    try:
+        path.mkdir(exist_ok=True)
+    except OSError as e:
+        raise MixcliError(f"cannot create {path}: {e.strerror}") from None
+    if path.is_symlink() or not path.is_dir():
+        raise MixcliError(f"{path} is not a plain folder: refusing to write through it")
+
+
 def mask_names(names: list[str]) -> list[str]:
     """masks/<name>.png beside each output name images/<name>.<ext>."""
     return [f"{MASKS}/{Path(n).stem}.png" for n in names]
@@ -96,8 +116,8 @@ def remove_unlisted(out: Path, listed: list[str]) -> int:
     return count
 
 
-def prepare_out(out: Path, inputs: list[Path], reuse: bool, masks: bool = False) -> None:
-    """Check OUT against the inputs and create OUT/images (and OUT/masks); refuse a non-empty OUT unless reuse."""
+def check_out(out: Path, inputs: list[Path], reuse: bool) -> None:
+    """Refuse an OUT that overlaps the inputs, is not a folder, or is not empty (unless reuse)."""
     out_r = out.resolve()
     for p in inputs:
         p_r = p.resolve()
@@ -107,6 +127,11 @@ def prepare_out(out: Path, inputs: list[Path], reuse: bool, masks: bool = False)
         raise MixcliError(f"OUT {out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not reuse:
         raise MixcliError(f"OUT {out} exists and is not empty: use --overwrite to write into it, or --resume")
+
+
+def prepare_out(out: Path, inputs: list[Path], reuse: bool, masks: bool = False) -> None:
+    """check_out, then create OUT/images (and OUT/masks) as plain folders."""
+    check_out(out, inputs, reuse)
     for sub in (out / IMAGES, out / STATE) + ((out / MASKS,) if masks else ()):
         if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
             raise MixcliError(f"{sub} is not a plain folder: refusing to write through it")

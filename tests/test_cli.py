@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import cv2
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -11,6 +13,7 @@ from typer.testing import CliRunner
 from conftest import SAMPLE_DATA, out_files, write_dataset
 from mixcli import __version__
 from mixcli.cli import app
+from mixcli.imageio import read_image
 
 runner = CliRunner()
 
@@ -127,3 +130,126 @@ def test_real_run_on_sample_data(tmp_path):
         assert set(df.op) <= {op, "none"} and (df.op == op).any()
         assert all((out / name).is_file() and name.endswith(".jpg") for name in df.image)
         assert "mixcli: wrote 40 images" in proc.stderr
+
+
+# ---- labels: a user's p_ columns, --soft, classes as written ----
+
+
+def _p_columns(df) -> list[str]:
+    return [c for c in df.columns if c.startswith("p_")]
+
+
+def test_user_p_column_is_ignored_and_named_in_the_summary(small_data, tmp_path):
+    rows = "".join(f"img{k:03d}.png,{k % 3},0.0{k}\n" for k in range(12))
+    (small_data / "train.csv").write_text("image,label,p_value\n" + rows)
+    out = tmp_path / "o"
+    result = invoke("mixup", small_data, out, "--prob", "0", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ignored_columns"] == ["p_value"]
+    assert result.stderr.strip().endswith("; ignored column(s) p_value")
+    df = pd.read_csv(out / "train.csv")
+    assert _p_columns(df) == ["p_0", "p_1", "p_2"]
+    np.testing.assert_array_equal(df[_p_columns(df)], np.eye(3)[[k % 3 for k in range(12)]])
+
+
+def test_soft_option_reads_the_p_columns_beside_a_label_column(small_data, tmp_path):
+    weights = [(0.7, 0.3) if k % 2 else (0.2, 0.8) for k in range(12)]
+    (small_data / "train.csv").write_text("image,label,p_a,p_b\n" + "".join(f"img{k:03d}.png,a,{x},{y}\n" for k, (x, y) in enumerate(weights)))
+    result = invoke("mixup", small_data, tmp_path / "soft", "--soft", "--prob", "0", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ignored_columns"] == [] and "ignored" not in result.stderr
+    df = pd.read_csv(tmp_path / "soft" / "train.csv")
+    np.testing.assert_array_equal(df[["p_a", "p_b"]], weights)
+    assert list(df.label) == ["a" if x > y else "b" for x, y in weights]
+    # Without --soft the label column counts: one class, and the p_ columns are named as ignored.
+    result = invoke("mixup", small_data, tmp_path / "hard", "--prob", "0", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ignored_columns"] == ["p_a", "p_b"]
+    df = pd.read_csv(tmp_path / "hard" / "train.csv")
+    assert _p_columns(df) == ["p_a"] and (df.p_a == 1.0).all()
+
+
+def test_soft_without_p_columns_is_refused(small_data, tmp_path):
+    assert_one_line_error(invoke("mixup", small_data, tmp_path / "o", "--soft"), 1, "--soft", "no p_<class> columns")
+    assert not (tmp_path / "o").exists()
+
+
+def test_mixcli_output_chains_as_soft_labels(small_data, tmp_path):
+    first, second = tmp_path / "o1", tmp_path / "o2"
+    assert invoke("mixup", small_data, first, "--format", "png", "-q").exit_code == 0
+    result = invoke("cutmix", first, second, "--prob", "0", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["ignored_columns"] == [] and "ignored" not in result.stderr
+    a, b = pd.read_csv(first / "train.csv"), pd.read_csv(second / "train.csv")
+    assert list(b.source_a) == list(a.image)
+    assert _p_columns(b) == ["p_0", "p_1", "p_2"]
+    assert (a[_p_columns(a)].max(axis=1) < 1).any()  # really soft, and carried over as such
+    np.testing.assert_array_equal(b[_p_columns(b)], a[_p_columns(a)])
+
+
+def test_labels_01_and_1_are_two_classes_and_two_columns(tmp_path):
+    data = write_dataset(tmp_path / "d", [(8, 8)] * 4, ["01", "1", "1", "01"])
+    for src, out in ((data, tmp_path / "o1"), (tmp_path / "o1", tmp_path / "o2")):  # and again, chained
+        result = invoke("mixup", src, out, "--prob", "0", "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["classes"] == 2
+        df = pd.read_csv(out / "train.csv", dtype=str)
+        assert _p_columns(df) == ["p_01", "p_1"]
+        assert list(df.label) == ["01", "1", "1", "01"]
+        assert list(df.p_01.astype(float)) == [1.0, 0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("labels, columns", [(["10", "2"], ["p_2", "p_10"]), (["010", "2"], ["p_010", "p_2"])])
+def test_class_columns_sort_numerically_only_for_canonical_integers(tmp_path, labels, columns):
+    data = write_dataset(tmp_path / "d", [(8, 8)] * 2, labels)
+    result = invoke("mixup", data, tmp_path / "o", "-q")
+    assert result.exit_code == 0, result.output
+    assert _p_columns(pd.read_csv(tmp_path / "o" / "train.csv")) == columns
+
+
+# ---- PNG files: walked chunk by chunk to IEND ----
+
+
+def test_png_with_bytes_after_iend_is_read_and_mixed(tmp_path):
+    data = write_dataset(tmp_path / "d", [(12, 16)] * 4, [0, 1, 0, 1])
+    path = data / "train" / "img001.png"
+    blob = path.read_bytes()
+    clean = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR)
+    path.write_bytes(blob + b"\0appended by some tool" * 4)
+    out = tmp_path / "o"
+    result = invoke("mixup", data, out, "--format", "png", "-q")
+    assert result.exit_code == 0, result.output
+
+    def decoded(name):
+        return clean if name == "img001.png" else read_image(data / "train" / name)
+
+    df = pd.read_csv(out / "train.csv")
+    assert (df.op == "mixup").all() and "img001.png" in set(df.source_a)
+    for row in df.itertuples():
+        want = row.lam * decoded(row.source_a).astype(np.float64) + (1 - row.lam) * decoded(row.source_b)
+        assert np.abs(read_image(out / row.image) - want).max() <= 1.0, row.image
+
+
+@pytest.mark.parametrize("cut", ["at IEND", "half way"])
+def test_png_cut_before_iend_is_refused(small_data, tmp_path, cut):
+    path = small_data / "train" / "img001.png"
+    blob = path.read_bytes()
+    assert blob.endswith(b"\0\0\0\0IEND\xaeB`\x82")
+    path.write_bytes(blob[:-12] if cut == "at IEND" else blob[: len(blob) // 2])
+    assert_one_line_error(invoke("mixup", small_data, tmp_path / "o"), 1, "img001.png", "truncated PNG")
+    assert not (tmp_path / "o" / "train.csv").exists()
+
+
+@pytest.mark.parametrize("garbage", ["huge IHDR length", "short IDAT length", "zeros after the signature"])
+def test_png_with_garbage_chunk_lengths_is_refused(small_data, tmp_path, garbage):
+    path = small_data / "train" / "img001.png"
+    blob = bytearray(path.read_bytes())
+    if garbage == "huge IHDR length":
+        blob[8:12] = b"\xff\xff\xff\xf0"
+    elif garbage == "short IDAT length":  # the walk lands inside the compressed data; IEND still ends the file
+        at = blob.index(b"IDAT") - 4
+        blob[at : at + 4] = (5).to_bytes(4, "big")
+    else:
+        blob = blob[:8] + bytes(1 << 20)
+    path.write_bytes(bytes(blob))
+    assert_one_line_error(invoke("mixup", small_data, tmp_path / "o"), 1, "img001.png", "truncated PNG")

@@ -204,6 +204,72 @@ def test_soft_label_columns_are_put_in_class_order(tmp_path):
     ds = load_dataset(data)
     assert ds.classes == ["cat", "dog"]
     np.testing.assert_allclose(ds.targets, [[0.75, 0.25], [0.0, 1.0]])
+    assert ds.ignored_columns == []
+
+
+def test_user_p_column_beside_label_is_ignored(tmp_path):
+    # A p_value column of the user's own, even with an empty cell and a non-number, is not a label.
+    data = _raw(tmp_path, "image,label,p_value\na.png,cat,0.03\nb.png,dog,\nc.png,cat,n/a\n", images=("a.png", "b.png", "c.png"))
+    ds = load_dataset(data)
+    assert ds.classes == ["cat", "dog"]
+    np.testing.assert_array_equal(ds.targets, _onehot([0, 1, 0], 2))
+    assert ds.ignored_columns == ["p_value"]
+
+
+def test_soft_forces_the_p_columns_beside_a_label_column(tmp_path):
+    data = _raw(tmp_path, "image,label,p_dog,p_cat\na.png,cat,0.25,0.75\nb.png,cat,1,0\n")
+    hard = load_dataset(data)
+    assert hard.classes == ["cat"] and hard.ignored_columns == ["p_dog", "p_cat"]
+    ds = load_dataset(data, soft=True)
+    assert ds.classes == ["cat", "dog"] and ds.ignored_columns == []
+    np.testing.assert_allclose(ds.targets, [[0.75, 0.25], [0.0, 1.0]])
+
+
+def test_soft_without_p_columns_is_an_error(tmp_path):
+    data = _make(tmp_path / "d", [("a.png", "cat"), ("b.png", "dog")])
+    msg = _error(data, soft=True)
+    assert "--soft" in msg and "no p_<class> columns" in msg and "image, label" in msg
+
+
+@pytest.mark.parametrize("columns", ["op,source_a", "op,lam", "source_a,lam"])
+def test_two_of_the_output_columns_do_not_make_a_mixcli_output(tmp_path, columns):
+    # Only op, source_a and lam together mark a previous run; else the label column counts.
+    data = _raw(tmp_path, f"image,label,p_a,p_b,{columns}\na.png,x,0.5,0.5,u,v\nb.png,y,1,0,u,v\n")
+    ds = load_dataset(data)
+    assert ds.classes == ["x", "y"] and ds.ignored_columns == ["p_a", "p_b"]
+    np.testing.assert_array_equal(ds.targets, _onehot([0, 1], 2))
+
+
+def test_labels_are_classes_as_written(tmp_path):
+    data = _make(tmp_path / "d", [("a.png", "01"), ("b.png", "1"), ("c.png", "1"), ("d.png", "01")])
+    ds = load_dataset(data)
+    assert ds.classes == ["01", "1"]
+    assert all(type(c) is str for c in ds.classes)
+    np.testing.assert_array_equal(ds.targets, _onehot([0, 1, 1, 0], 2))
+
+
+@pytest.mark.parametrize(
+    "labels, classes",
+    [
+        (["2", "10", "-3", "0"], [-3, 0, 2, 10]),  # canonical integers: numbers, sorted numerically
+        (["2", "010"], ["010", "2"]),  # a leading zero: all strings, sorted as strings
+        (["+3", "10"], ["+3", "10"]),
+        (["-0", "5"], ["-0", "5"]),
+    ],
+)
+def test_integer_labels_only_when_canonical(tmp_path, labels, classes):
+    data = _make(tmp_path / "d", [(f"{k}.png", v) for k, v in enumerate(labels)])
+    ds = load_dataset(data)
+    assert ds.classes == classes
+    assert all(type(c) is type(classes[0]) for c in ds.classes)
+    np.testing.assert_array_equal(ds.targets.argmax(axis=1), [classes.index(type(classes[0])(v)) for v in labels])
+
+
+def test_soft_columns_p_01_and_p_1_are_two_classes(tmp_path):
+    data = _raw(tmp_path, "image,p_1,p_01\na.png,0.2,0.8\nb.png,1,0\n")
+    ds = load_dataset(data)
+    assert ds.classes == ["01", "1"]
+    np.testing.assert_allclose(ds.targets, [[0.8, 0.2], [0.0, 1.0]])
 
 
 # ---------------------------------------------------------------- file formats

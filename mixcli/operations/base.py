@@ -69,6 +69,10 @@ class Operation:
     def paints_over_base(self, row: dict) -> bool:
         return self.over_base
 
+    def row_op(self, row: dict) -> str:
+        """The `op` a mixed row with these draws records (what paint's Record will say)."""
+        return self.name
+
     def paint(self, images: list, row: dict, p: dict, out) -> Record:
         """Paint one row into out (an array of the row's own image's shape, possibly that image
         itself when paints_over_base) from its decoded sources and its draws; return the record."""

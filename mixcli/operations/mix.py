@@ -51,6 +51,9 @@ class Mix(Operation):
     def paints_over_base(self, row: dict) -> bool:
         return bool(row["cut"])  # MixUp rows blend into a scratch buffer, as mixup's do
 
+    def row_op(self, row: dict) -> str:
+        return "cutmix" if row["cut"] else "mixup"
+
     def paint(self, images: list, row: dict, p: dict, out) -> Record:
         if row["cut"]:
             return paint_cutmix(images, float(row["lam"]), row["u"], p, out)

@@ -1,0 +1,65 @@
+"""--out-layout folders: OUT/images/<label>/<name>, the same files as the flat layout."""
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from conftest import out_files, write_dataset
+from mixcli.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_folders_hold_the_flat_layouts_files_under_each_rows_label(small_data, tmp_path):
+    args = ["--seed", "4", "--copies", "2", "--keep-originals", "--label-smoothing", "0.1", "-q"]
+    assert invoke("cutmix", small_data, tmp_path / "flat", *args).exit_code == 0
+    result = invoke("cutmix", small_data, tmp_path / "tree", "--out-layout", "folders", *args)
+    assert result.exit_code == 0, result.output
+    flat = pd.read_csv(tmp_path / "flat" / "train.csv")
+    tree = pd.read_csv(tmp_path / "tree" / "train.csv")
+    assert tree.drop(columns="image").equals(flat.drop(columns="image"))
+    for a, b, label in zip(flat.image, tree.image, tree.label):
+        assert b == f"images/{label}/{Path(a).name}"
+        assert (tmp_path / "tree" / b).read_bytes() == (tmp_path / "flat" / a).read_bytes()
+    files = [p for p in (tmp_path / "tree" / "images").rglob("*") if p.is_file()]
+    assert len(files) == len(tree)
+
+
+def test_folders_of_hostile_class_names_stay_inside_out(tmp_path):
+    data = write_dataset(tmp_path / "d", [(6, 8)] * 4, ["../up", "a/b", "..", "ok"])
+    out = tmp_path / "o"
+    result = invoke("mixup", data, out, "--out-layout", "folders", "--prob", "0")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "train.csv")
+    root = (out / "images").resolve()
+    for name in table.image:
+        path = (out / name).resolve()
+        assert root in path.parents and path.parent.parent == root and path.is_file()
+
+
+def test_a_symlinked_label_folder_is_refused(small_data, tmp_path):
+    out = tmp_path / "o"
+    assert invoke("mixup", small_data, out, "--prob", "0", "-q").exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for label in (0, 1, 2):
+        (out / "images" / str(label)).symlink_to(elsewhere)
+    result = invoke("mixup", small_data, out, "--prob", "0", "--overwrite", "--out-layout", "folders")
+    assert result.exit_code == 1 and "not a plain folder" in result.stderr
+    assert not any(elsewhere.iterdir())
+
+
+def test_folders_layout_is_the_same_whatever_the_workers(small_data, tmp_path):
+    for w in (1, 3):
+        assert invoke("mix", small_data, tmp_path / f"w{w}", "--out-layout", "folders", "--workers", w, "-q").exit_code == 0
+    assert out_files(tmp_path / "w1") == out_files(tmp_path / "w3")
+
+
+def test_bad_layout_is_a_usage_error(small_data, tmp_path):
+    result = invoke("mixup", small_data, tmp_path / "o", "--out-layout", "tree")
+    assert result.exit_code == 2 and "--out-layout" in result.stderr
