@@ -19,6 +19,10 @@ class Job:
     params: dict = field(default_factory=dict)
     csv: Path | None = None
     image_dir: Path | None = None
+    layout: str = "auto"
+    image_col: str = "image"
+    label_col: str = "label"
+    label_sep: str | None = None
     prob: float = 1.0
     label_smoothing: float = 0.0
     soft: bool = False
@@ -62,6 +66,10 @@ class Job:
         self.operation.check(self.params)
         if not 0 <= self.prob <= 1:
             raise UsageError(f"--prob must be in [0, 1], got {self.prob}")
+        if self.layout not in ("auto", "csv", "folders"):
+            raise UsageError(f"--layout must be auto, csv or folders, got {self.layout!r}")
+        if self.label_sep == "":
+            raise UsageError("--label-sep must not be empty")
         if self.out_layout not in ("flat", "folders"):
             raise UsageError(f"--out-layout must be flat or folders, got {self.out_layout!r}")
         if self.copies < 1:
@@ -81,6 +89,13 @@ class Job:
         if self.size is not None and (min(self.size) < 1 or self.size[0] * self.size[1] > MAX_PIXELS):
             raise UsageError(f"--size needs positive sides and at most {MAX_PIXELS} pixels, got {self.size[0]}x{self.size[1]}")
         return self
+
+    def dataset_options(self) -> dict:
+        """load_dataset's arguments."""
+        return {
+            "data": self.data, "csv": self.csv, "image_dir": self.image_dir, "soft": self.soft, "layout": self.layout,
+            "image_col": self.image_col, "label_col": self.label_col, "label_sep": self.label_sep,
+        }
 
     @property
     def n_workers(self) -> int:

@@ -1,4 +1,8 @@
-"""Reading a dataset: train.csv, its image root, and each row's label as a class vector.
+"""Reading a dataset: train.csv (or class folders), its image root, and each row's label as a class vector.
+
+Layouts: a CSV (DATA/train.csv, --csv PATH, or --csv - for stdin) whose image paths are
+relative to DATA, DATA/train or --image-dir; or class folders, DATA/<class>/<image> (also
+DATA/train/<class>/...), as torchvision's ImageFolder, used when there is no CSV.
 
 The `p_<class>` columns give soft labels when the CSV has no `label` column, is a previous
 mixcli output (it has `op`, `source_a` and `lam`) or soft labels are asked for (--soft);
@@ -9,8 +13,11 @@ naming the offending rows.
 """
 
 import csv as py_csv
+import hashlib
+import io
 import os
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import MixcliError, listing
+from .errors import MixcliError, UsageError, listing
 
 SOFT_PREFIX = "p_"
+STDIN = Path("-")  # --csv -: the CSV comes on standard input
+# Files a class folder's images are recognised by (case-insensitive); hidden files are skipped.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 # All three mark a mixcli output, whose p_ columns are the soft labels to chain from.
 OUTPUT_COLUMNS = ("op", "source_a", "lam")
 # Integers written canonically (str(int(x)) == x): no leading zeros, no '+', no '-0'.
@@ -29,39 +39,122 @@ _INT = re.compile(r"0|-?[1-9][0-9]*")
 
 @dataclass(frozen=True)
 class Dataset:
-    """images: paths as written in the CSV; files: where they are; targets: (rows, classes);
+    """images: paths as written in the CSV (or class/name in class folders); files: where they
+    are; targets: (rows, classes); digest: sha256 of the CSV's bytes or of the folder listing;
     ignored_columns: the p_ columns not read as soft labels."""
 
-    csv: Path
+    csv: Path | None
     root: Path
     images: list[str]
     files: list[Path]
     classes: list
     targets: np.ndarray
+    digest: str = ""
     ignored_columns: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.images)
 
+    @property
+    def inputs(self) -> list[Path]:
+        """The folders the dataset is read from (OUT must not overlap them)."""
+        return [self.root] + ([self.csv.parent] if self.csv is not None and self.csv != STDIN else [])
 
-def load_dataset(data: Path, csv: Path | None = None, image_dir: Path | None = None, soft: bool = False) -> Dataset:
-    """Read DATA's train.csv (or `csv`) and find the images (DATA, DATA/train or `image_dir`);
-    soft: read the p_ columns as soft labels even beside a label column."""
-    csv = Path(csv) if csv is not None else Path(data) / "train.csv"
-    table = read_table(csv, soft)
+
+def load_dataset(
+    data: Path, csv: Path | None = None, image_dir: Path | None = None, soft: bool = False, *,
+    layout: str = "auto", image_col: str = "image", label_col: str = "label", label_sep: str | None = None,
+) -> Dataset:
+    """Read DATA's train.csv (or `csv`, or class folders) and find the images (DATA, DATA/train
+    or `image_dir`). soft: read the p_ columns as soft labels even beside a label column;
+    layout: auto (class folders when there is no CSV and there are class folders), csv or
+    folders; image_col, label_col: the CSV's column names; label_sep: labels are lists of
+    classes joined by it (multi-label)."""
+    data = Path(data)
+    if layout == "auto":
+        no_csv = csv is None and not (data / "train.csv").is_file()
+        layout = "folders" if no_csv and _class_root(data, image_dir) is not None else "csv"
+    if layout == "folders":
+        return _folder_dataset(data, csv, image_dir, label_sep)
+    csv = Path(csv) if csv is not None else data / "train.csv"
+    raw = _csv_bytes(csv)
+    table = read_table(csv, soft, image_col, label_col, raw)
     images = table["image"].tolist()
-    roots = [Path(image_dir)] if image_dir is not None else _roots(Path(data))
+    roots = [Path(image_dir)] if image_dir is not None else _roots(data)
     found = [[os.path.isfile(os.path.join(r, name)) for name in images] for r in roots]
     best = max(range(len(roots)), key=lambda k: sum(found[k]))  # the first root on a tie
     root = roots[best]
     missing = [name for name, ok in zip(images, found[best]) if not ok]
     if missing:
-        raise MixcliError(f"{len(missing)} image(s) listed in {csv} not found under {root}: {listing(missing)}")
+        raise MixcliError(f"{len(missing)} image(s) listed in {_name(csv)} not found under {root}: {listing(missing)}")
     used = _soft_columns(table.columns, soft)
-    classes, targets = _targets(table, used, csv)
+    classes, targets = _targets(table, used, _name(csv), label_sep)
     files = [root / name for name in images]
     ignored = [c for c in table.columns if c.startswith(SOFT_PREFIX) and c not in used]
-    return Dataset(csv=csv, root=root, images=images, files=files, classes=classes, targets=targets, ignored_columns=ignored)
+    return Dataset(
+        csv=csv, root=root, images=images, files=files, classes=classes, targets=targets,
+        digest=hashlib.sha256(raw).hexdigest(), ignored_columns=ignored,
+    )
+
+
+def _class_root(data: Path, image_dir: Path | None) -> Path | None:
+    """The folder holding the class folders — image_dir, else DATA/train if it exists, else DATA —
+    or None if it holds none (so DATA/train itself is never taken for a class)."""
+    root = Path(image_dir) if image_dir is not None else (data / "train" if (data / "train").is_dir() else data)
+    if root.is_dir() and any(p.is_dir() and not p.name.startswith(".") for p in root.iterdir()):
+        return root
+    return None
+
+
+def _folder_dataset(data: Path, csv: Path | None, image_dir: Path | None, label_sep: str | None) -> Dataset:
+    """Class folders: each non-hidden folder of the root is a class, its images (any depth) its rows."""
+    if csv is not None:
+        raise UsageError("--csv and --layout folders exclude each other")
+    if label_sep is not None:
+        raise UsageError("--label-sep needs a CSV: a class folder gives one class per image")
+    root = _class_root(data, image_dir)
+    if root is None:
+        raise MixcliError(f"no class folders under {image_dir or data} (expected DATA/<class>/<image>)")
+    images, labels = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found = sorted(_images_under(folder, root))
+        if not found:
+            raise MixcliError(f"class folder {folder} holds no image ({', '.join(IMAGE_EXTENSIONS)})")
+        images += found
+        labels += [folder.name] * len(found)
+    listing_text = "".join(f"{i}\t{c}\n" for i, c in zip(images, labels))
+    classes, targets = _hard_targets(labels, None)
+    return Dataset(
+        csv=None, root=root, images=images, files=[root / i for i in images], classes=classes, targets=targets,
+        digest=hashlib.sha256(listing_text.encode()).hexdigest(),
+    )
+
+
+def _images_under(folder: Path, root: Path) -> list[str]:
+    """Image files under folder, any depth, hidden files and folders skipped, as paths relative to root."""
+    found = []
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS):
+                found.append((Path(here) / name).relative_to(root).as_posix())
+    return found
+
+
+def _name(csv: Path) -> str:
+    return "stdin" if csv == STDIN else str(csv)
+
+
+def _csv_bytes(csv: Path) -> bytes:
+    """The CSV's bytes, from its file or from standard input (--csv -)."""
+    if csv == STDIN:
+        return sys.stdin.buffer.read()
+    if not csv.is_file():
+        raise MixcliError(f"no CSV at {csv} (expected columns image,label, or class folders DATA/<class>/<image>; see --csv)")
+    try:
+        return csv.read_bytes()
+    except OSError as e:
+        raise MixcliError(f"cannot read {csv}: {e.strerror}") from None
 
 
 def _soft_columns(columns, soft: bool = False) -> list[str]:
@@ -73,49 +166,51 @@ def _soft_columns(columns, soft: bool = False) -> list[str]:
     return prefixed if soft or chained or "label" not in columns else []
 
 
-def read_table(csv: Path, soft: bool = False) -> pd.DataFrame:
-    """The CSV as strings, checked for the columns and values mixcli needs (soft: as load_dataset)."""
-    if not csv.is_file():
-        raise MixcliError(f"no CSV at {csv} (expected columns image,label; see --csv)")
+def read_table(csv: Path, soft: bool = False, image_col: str = "image", label_col: str = "label", raw: bytes | None = None) -> pd.DataFrame:
+    """The CSV (its bytes raw, else read from csv) as strings, its image and label columns named
+    `image` and `label`, checked for the columns and values mixcli needs (soft: as load_dataset)."""
+    raw = _csv_bytes(csv) if raw is None else raw
+    name = _name(csv)
     try:
         with warnings.catch_warnings():
             # pandas warns, and drops data, when rows have more fields than the header.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             # Only empty cells are missing: a class may well be called "NA" or "None".
             table = pd.read_csv(
-                csv, sep=_sniff_separator(csv), dtype=str, encoding="utf-8-sig", index_col=False,
-                keep_default_na=False, na_values=[""],
+                io.BytesIO(raw), sep=_sniff_separator(raw, image_col), dtype=str, encoding="utf-8-sig",
+                index_col=False, keep_default_na=False, na_values=[""],
             )
     except pd.errors.ParserWarning:
-        raise MixcliError(f"cannot read {csv}: rows have more fields than the header") from None
+        raise MixcliError(f"cannot read {name}: rows have more fields than the header") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise MixcliError(f"cannot read {csv}: {str(e).splitlines()[0]}") from None
-    except OSError as e:
-        raise MixcliError(f"cannot read {csv}: {e.strerror}") from None
+        raise MixcliError(f"cannot read {name}: {str(e).splitlines()[0]}") from None
     table.columns = [str(c).strip() for c in table.columns]
+    given = {"image": image_col, "label": label_col}
+    for role, col in given.items():
+        if col != role:  # the user's column takes the role; a column named after the role is not it
+            table = table.drop(columns=[role], errors="ignore").rename(columns={col: role})
     used = _soft_columns(table.columns, soft)
     if soft and not used:
-        raise MixcliError(f"--soft: {csv} has no {SOFT_PREFIX}<class> columns (columns: {', '.join(table.columns)})")
+        raise MixcliError(f"--soft: {name} has no {SOFT_PREFIX}<class> columns (columns: {', '.join(table.columns)})")
     needed = ["image"] + ([] if used else ["label"])
-    absent = [c for c in needed if c not in table.columns]
+    absent = [given[c] for c in needed if c not in table.columns]
     if absent:
-        raise MixcliError(f"{csv} has no {' or '.join(absent)} column (columns: {', '.join(table.columns)})")
+        raise MixcliError(f"{name} has no {' or '.join(absent)} column (columns: {', '.join(table.columns)})")
     if table.empty:
-        raise MixcliError(f"{csv} has no rows")
+        raise MixcliError(f"{name} has no rows")
     for col in needed + used:
         table[col] = table[col].str.strip()
         empty = np.flatnonzero(table[col].isna() | (table[col] == "")).tolist()
         if empty:
-            raise MixcliError(f"{csv}: empty {col} in {len(empty)} row(s): {_rows(empty)}")
+            raise MixcliError(f"{name}: empty {given.get(col, col)} in {len(empty)} row(s): {_rows(empty)}")
     return table
 
 
-def _sniff_separator(csv: Path) -> str:
-    """The separator (',', ';' or tab) that makes the header name an `image` column; else ','."""
-    with open(csv, encoding="utf-8-sig", errors="replace") as f:
-        header = f.readline()
+def _sniff_separator(raw: bytes, image_col: str = "image") -> str:
+    """The separator (',', ';' or tab) that makes the header name the image column; else ','."""
+    header = raw.decode("utf-8-sig", errors="replace").split("\n", 1)[0].rstrip("\r")
     for sep in (",", ";", "\t"):
-        if "image" in (field.strip() for field in next(py_csv.reader([header], delimiter=sep), [])):
+        if image_col in (field.strip() for field in next(py_csv.reader([header], delimiter=sep), [])):
             return sep
     return ","
 
@@ -125,7 +220,7 @@ def _roots(data: Path) -> list[Path]:
     return [data, data / "train"] if (data / "train").is_dir() else [data]
 
 
-def _targets(table: pd.DataFrame, soft: list[str], csv: Path) -> tuple[list, np.ndarray]:
+def _targets(table: pd.DataFrame, soft: list[str], name: str, label_sep: str | None = None) -> tuple[list, np.ndarray]:
     """Sorted classes and a (rows, classes) float64 array of label weights (soft: the p_ columns to read, or none)."""
     if soft:
         classes, conv = _sorted_classes([c[len(SOFT_PREFIX):] for c in soft])
@@ -133,16 +228,37 @@ def _targets(table: pd.DataFrame, soft: list[str], csv: Path) -> tuple[list, np.
         try:
             targets = table[[column[c] for c in classes]].astype(np.float64).to_numpy()
         except ValueError:
-            raise MixcliError(f"{csv}: the {SOFT_PREFIX}<class> columns must hold numbers") from None
+            raise MixcliError(f"{name}: the {SOFT_PREFIX}<class> columns must hold numbers") from None
         bad = np.flatnonzero(~np.isfinite(targets).all(axis=1) | (targets < 0).any(axis=1))
         if len(bad):
-            raise MixcliError(f"{csv}: label weights must be finite and >= 0, not in row(s) {_rows(bad)}")
+            raise MixcliError(f"{name}: label weights must be finite and >= 0, not in row(s) {_rows(bad)}")
         return classes, targets
     labels = table["label"].tolist()
-    classes, conv = _sorted_classes(labels)
+    if label_sep is not None:
+        empty = [k for k, v in enumerate(labels) if not _split(v, label_sep)]
+        if empty:
+            raise MixcliError(f"{name}: no class in the label of {len(empty)} row(s): {_rows(empty)}")
+    return _hard_targets(labels, label_sep)
+
+
+def _split(label: str, sep: str) -> list[str]:
+    return [part.strip() for part in label.split(sep) if part.strip()]
+
+
+def _hard_targets(labels: list[str], label_sep: str | None) -> tuple[list, np.ndarray]:
+    """Classes and one-hot targets (multi-hot with label_sep: each label a sep-joined list of classes)."""
+    if label_sep is None:
+        classes, conv = _sorted_classes(labels)
+        index = {c: k for k, c in enumerate(classes)}
+        targets = np.zeros((len(labels), len(classes)))
+        targets[np.arange(len(labels)), [index[conv(v)] for v in labels]] = 1.0
+        return classes, targets
+    lists = [_split(v, label_sep) for v in labels]
+    classes, conv = _sorted_classes([c for names in lists for c in names])
     index = {c: k for k, c in enumerate(classes)}
     targets = np.zeros((len(labels), len(classes)))
-    targets[np.arange(len(labels)), [index[conv(v)] for v in labels]] = 1.0
+    for row, names in enumerate(lists):
+        targets[row, [index[conv(c)] for c in names]] = 1.0
     return classes, targets
 
 

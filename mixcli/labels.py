@@ -18,11 +18,14 @@ def mix(targets: np.ndarray, sources: np.ndarray, weights: np.ndarray) -> np.nda
     return out
 
 
-def hard_labels(targets: np.ndarray, classes: list) -> list:
-    """The class with the largest weight per row (the first in class order on ties)."""
+def hard_labels(targets: np.ndarray, classes: list, sep: str | None = None) -> list:
+    """The class with the largest weight per row (the first in class order on ties); with sep
+    (multi-label), the classes of weight >= 0.5, in class order, joined by sep."""
+    if sep is not None:
+        return [sep.join(str(c) for c, w in zip(classes, row) if w >= 0.5) for row in targets]
     return [classes[k] for k in np.argmax(targets, axis=1)]
 
 
-def row_label(targets: np.ndarray, classes: list, sources: list[int], weights) -> object:
-    """The hard label of one row mixed from `sources` with `weights` (the same arithmetic as mix)."""
-    return hard_labels(mix(targets, np.array([sources]), np.array([weights], dtype=np.float64)), classes)[0]
+def row_label(targets: np.ndarray, classes: list, sources: list[int], weights, sep: str | None = None) -> object:
+    """The label of one row mixed from `sources` with `weights` (the same arithmetic as mix)."""
+    return hard_labels(mix(targets, np.array([sources]), np.array([weights], dtype=np.float64)), classes, sep)[0]

@@ -37,7 +37,7 @@ def run(job: Job, progress: bool = True) -> dict:
     """Do the whole job; return a summary. Raises MixcliError on bad input."""
     start = time.perf_counter()
     job.validate()
-    ds = load_dataset(job.data, job.csv, job.image_dir, job.soft)
+    ds = load_dataset(**job.dataset_options())
     try:
         plan = make_plan(len(ds), job.operation, job.params, job.prob, job.seed, job.copies)
     except ValueError as e:
@@ -46,11 +46,11 @@ def run(job: Job, progress: bool = True) -> dict:
     if job.resume and not resuming and job.out.is_dir() and any(job.out.iterdir()):
         raise MixcliError(f"nothing to resume in {job.out}: it holds no unfinished mixcli run")
     if job.dry_run:
-        check_out(job.out, [ds.root, ds.csv.parent], reuse=job.overwrite or resuming)
+        check_out(job.out, ds.inputs, reuse=job.overwrite or resuming)
         return _dry_run(job, ds, plan, time.perf_counter() - start)
-    prepare_out(job.out, [ds.root, ds.csv.parent], reuse=job.overwrite or resuming, masks=job.operation.masks)
+    prepare_out(job.out, ds.inputs, reuse=job.overwrite or resuming, masks=job.operation.masks)
     remove_temporaries(job.out)
-    record = state.run_record(job, ds.csv, len(ds))
+    record = state.run_record(job, ds.digest, len(ds))
     if resuming:
         done = state.resume(job.out, record)
     else:
@@ -80,7 +80,7 @@ def _folder_of(job: Job, ds: Dataset):
     from .writer import label_folder
 
     targets = smooth(ds.targets, job.label_smoothing)
-    return lambda sources, weights: label_folder(row_label(targets, ds.classes, sources, weights))
+    return lambda sources, weights: label_folder(row_label(targets, ds.classes, sources, weights, job.label_sep))
 
 
 def _dry_run(job: Job, ds: Dataset, plan, seconds: float) -> dict:

@@ -31,7 +31,7 @@ def preview(job: Job, n: int, path: Path) -> dict:
     job.validate()
     if n < 1:
         raise MixcliError(f"-n must be >= 1, got {n}")
-    ds = load_dataset(job.data, job.csv, job.image_dir, job.soft)
+    ds = load_dataset(**job.dataset_options())
     try:
         plan = make_plan(len(ds), job.operation, job.params, 1.0, job.seed)
     except ValueError as e:

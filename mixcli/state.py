@@ -5,7 +5,6 @@ killed at any moment can be resumed from the journal: finished chunks are kept, 
 redone. Everything is deterministic per chunk, so the result is the same bytes either way.
 """
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -22,13 +21,13 @@ _OPTION = {"op": "command", "fmt": "--format"}  # Job fields whose option is nam
 _FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume", "dry_run"}
 
 
-def run_record(job, csv: Path, rows: int) -> dict:
-    """What makes OUT what it is: the version, the options and the input CSV's digest."""
+def run_record(job, digest: str, rows: int) -> dict:
+    """What makes OUT what it is: the version, the options and the input's digest (of the CSV's
+    bytes, or of the class-folder listing)."""
     opts = {k: v for k, v in asdict(job).items() if k not in _FREE}
     opts.update(opts.pop("params"))  # an operation's options are recorded beside the shared ones
     opts = json.loads(json.dumps(opts, default=str))
-    digest = hashlib.sha256(csv.read_bytes()).hexdigest()
-    return {"mixcli": __version__, "options": opts, "csv_sha256": digest, "rows": rows}
+    return {"mixcli": __version__, "options": opts, "input_sha256": digest, "rows": rows}
 
 
 def start(out: Path, record: dict) -> None:

@@ -32,7 +32,7 @@ def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g:
     w = np.array([ws + [0.0] * (width - len(ws)) for ws in weights], dtype=np.float64)
     targets = labels.mix(labels.smooth(ds.targets, job.label_smoothing), src, w)
     first_box = [b[0] if b and REGISTRY.get(o) is not None and REGISTRY[o].box_columns else None for o, b in zip(op, boxes)]
-    hard = labels.hard_labels(targets, ds.classes)
+    hard = labels.hard_labels(targets, ds.classes, job.label_sep)
     if job.out_layout == "folders":  # images/<label>/<name>, as mixing.run_chunk wrote them
         names = [in_folder(name, label_folder(label)) for name, label in zip(names, hard)]
     table = pd.DataFrame({

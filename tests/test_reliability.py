@@ -392,7 +392,7 @@ def test_resume_with_other_options_is_refused(small_data, tmp_path):
 
     job = Job.make("mixup", small_data, out, alpha=0.2)
     (out / "images").mkdir()
-    state.start(out, state.run_record(job, load_dataset(small_data).csv, 12))
+    state.start(out, state.run_record(job, load_dataset(small_data).digest, 12))
     result = invoke("mixup", small_data, out, "--resume", "--alpha", "0.4")
     assert result.exit_code == 1 and "--alpha 0.2 then 0.4" in result.stderr, result.output
     result = invoke("mixup", small_data, out, "--resume", "--alpha", "0.2", "-q")
