@@ -123,6 +123,8 @@ def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
     def pass_through(k: int, r: int, decoded_only: bool) -> tuple[list[int], Record]:
         record = Record(NONE, (1.0,))
         same_format = not decoded_only and job.size is None and sniff(load(k)) == job.fmt
+        if same_format and job.skip_bad:
+            image(k)  # a row is dropped whole or kept whole: its copy must decode as its mixes must
         emit(r, load(k) if same_format else image(k), record, [rows[k]])
         return [], record
 

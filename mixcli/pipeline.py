@@ -47,6 +47,8 @@ def run(job: Job, progress: bool = True) -> dict:
         raise MixcliError(f"nothing to resume in {job.out}: it holds no unfinished mixcli run")
     if job.dry_run:
         check_out(job.out, ds.inputs, reuse=job.overwrite or resuming)
+        if resuming:
+            state.check(job.out, state.run_record(job, ds.digest, len(ds)))
         return _dry_run(job, ds, plan, time.perf_counter() - start)
     prepare_out(job.out, ds.inputs, reuse=job.overwrite or resuming, masks=job.operation.masks)
     remove_temporaries(job.out)
@@ -93,11 +95,18 @@ def _dry_run(job: Job, ds: Dataset, plan, seconds: float) -> dict:
     masks = mask_names(names) if op.masks else None
     ops = Counter(op.row_op(plan.row(r)) if plan.mixed[r] else NONE for r in range(len(plan)))
     ops[NONE] += len(ds) if job.keep_originals else 0
-    first = range(min(DRY_ROWS, len(names)))
-    inputs = {r % len(ds) for r in first}
     work = Work(job=job, plan=plan, files=ds.files, outputs=[], masks=None, stop=threading.Event())
-    painted = [paint_chunk(work, c, lambda *_: None) for c, rows in enumerate(plan.chunks) if inputs & set(rows.tolist())]
-    by_row = {r: row for res in painted for r, row in zip(res.rows, zip(res.op, res.sources, res.weights, res.boxes, res.mask, res.error))}
+    chunk_of = {int(i): c for c, rows in enumerate(plan.chunks) for i in rows}
+    by_row: dict = {}
+    first = []  # the first DRY_ROWS output rows not dropped by --skip-bad, painting their chunks as needed
+    for r in range(len(names)):
+        if len(first) == DRY_ROWS:
+            break
+        if r not in by_row:
+            res = paint_chunk(work, chunk_of[r % len(ds)], lambda *_: None)
+            by_row.update(zip(res.rows, zip(res.op, res.sources, res.weights, res.boxes, res.mask, res.error)))
+        if not by_row[r][5]:
+            first.append(r)
     table = output_table(job, ds, [names[r] for r in first], masks and [masks[r] for r in first], [by_row[r] for r in first])
     return {
         "dry_run": True, "rows": len(names), **{name: ops[name] for name in (*REGISTRY, NONE)},
@@ -119,7 +128,7 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
     finished = {r.chunk for r in done}
     todo = iter([c for c in range(len(work.plan.chunks)) if c not in finished])
     rows_done = sum(len(r.rows) for r in done)
-    bar = tqdm(total=len(work.plan), initial=rows_done, file=sys.stderr, disable=None if progress else True, unit="img", leave=False)
+    bar = tqdm(total=len(work.outputs), initial=rows_done, file=sys.stderr, disable=None if progress else True, unit="img", leave=False)
     pending: set = set()
 
     def collect(futures) -> None:
@@ -149,7 +158,7 @@ def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkRes
             collect(f for f in pending if f.done() and not f.cancelled() and f.exception() is None)
             if isinstance(e, (KeyboardInterrupt, Interrupted)):
                 rows = sum(len(r.rows) for r in results)
-                raise RunInterrupted(f"interrupted after {rows} of {len(work.plan)} rows; rerun the same command with --resume to finish") from None
+                raise RunInterrupted(f"interrupted after {rows} of {len(work.outputs)} rows; rerun the same command with --resume to finish") from None
             raise
     return results
 

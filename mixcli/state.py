@@ -42,8 +42,8 @@ def has_run(out: Path) -> bool:
     return (out / STATE / RUN).is_file()
 
 
-def resume(out: Path, record: dict) -> list[ChunkResult] | None:
-    """The finished chunks of the run recorded in OUT (None if it is complete); refuse other options."""
+def check(out: Path, record: dict) -> None:
+    """Refuse to resume the run recorded in OUT with other options or input (reads only)."""
     path = out / STATE / RUN
     try:
         before = json.loads(path.read_text())
@@ -52,6 +52,11 @@ def resume(out: Path, record: dict) -> list[ChunkResult] | None:
     if before != record:
         diff = _differences(before, record)
         raise MixcliError(f"{out} was started with other options or input ({diff}): rerun with those, or use --overwrite")
+
+
+def resume(out: Path, record: dict) -> list[ChunkResult] | None:
+    """The finished chunks of the run recorded in OUT (None if it is complete); refuse other options."""
+    check(out, record)
     done = []
     journal = out / STATE / JOURNAL
     if not journal.is_file() and (out / "train.csv").is_file():

@@ -1,5 +1,6 @@
 """Writing under OUT: output names, atomic file writes, the output folder's checks, the CSV."""
 
+import hashlib
 import os
 import re
 import threading
@@ -30,8 +31,12 @@ def output_names(images: list[str], ext: str, copies: int = 1, originals: bool =
 
 
 def label_folder(label) -> str:
-    """A class's folder name under OUT/images (--out-layout folders): its name with unsafe characters as _."""
-    return _UNSAFE.sub("_", str(label)).strip("._") or "_"
+    """A class's folder name under OUT/images (--out-layout folders): its name with unsafe characters
+    as _, and past 100 characters cut, with a digest of the whole name (file systems allow 255 bytes)."""
+    name = _UNSAFE.sub("_", str(label)).strip("._") or "_"
+    if len(name) > 100:
+        name = f"{name[:100]}_{hashlib.sha256(str(label).encode()).hexdigest()[:12]}"
+    return name
 
 
 def in_folder(name: str, folder: str) -> str:
@@ -88,7 +93,8 @@ def _write_new(path: Path, data: bytes) -> None:
 def remove_temporaries(out: Path) -> int:
     """Delete temporaries a killed run left in OUT (only names write_atomic makes); return the count."""
     count = 0
-    for folder in (out, out / IMAGES, out / MASKS, out / STATE):
+    labels = [p for p in (out / IMAGES).iterdir() if p.is_dir() and not p.is_symlink()] if (out / IMAGES).is_dir() else []
+    for folder in [out, out / IMAGES, out / MASKS, out / STATE, *labels]:  # labels: --out-layout folders
         if folder.is_dir():
             for p in folder.iterdir():
                 if _TMP.match(p.name) and not p.is_dir():

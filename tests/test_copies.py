@@ -130,3 +130,24 @@ def test_subprocess_copies_and_originals_on_sample_data(tmp_path):
     assert (df.op[: 2 * n] == "mixup").all() and (df.op[2 * n :] == "none").all()
     first = df.iloc[0]
     assert load(out / first.image).shape == load(SAMPLE_DATA / "train" / first.source_a).shape
+
+
+# Complete as far as read_bytes can tell (start, a scan, an end marker), but no frame to decode.
+HOLLOW_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x00\x00\xff\xd9"
+
+
+def test_skip_bad_drops_a_row_whole_even_where_its_original_could_be_copied(tmp_path):
+    data = write_dataset(tmp_path / "d", [(12, 16)] * 6, [0, 1] * 3, ext=".jpg")
+    (data / "train" / "img002.jpg").write_bytes(HOLLOW_JPEG)
+    for op, extra in (("cutout", ["--keep-originals"]), ("mixup", ["--copies", "3", "--prob", "0.5", "--keep-originals"])):
+        out = tmp_path / op
+        from typer.testing import CliRunner
+
+        from mixcli.cli import app
+
+        result = CliRunner().invoke(app, [op, str(data), str(out), "--skip-bad", "-q", *extra])
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(out / "train.csv", keep_default_na=False)
+        assert "img002.jpg" not in ";".join(table.sources)
+        assert pd.read_csv(out / "skipped.csv").image.tolist() == ["img002.jpg"]
+        assert sorted(p.name for p in (out / "images").iterdir()) == sorted(n.split("/")[1] for n in table.image)

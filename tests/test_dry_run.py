@@ -45,3 +45,21 @@ def test_dry_run_makes_the_checks_of_a_run(small_data, tmp_path):
     assert invoke("mixup", small_data, tmp_path / "p", "--dry-run", "--alpha", "-1").exit_code == 2
     data = write_dataset(tmp_path / "d", [(5, 5)] * 3, [0, 1, 0])
     assert invoke("mosaic", data, tmp_path / "q", "--dry-run").exit_code == 1
+
+
+def test_dry_run_of_a_resume_refuses_other_options_as_the_resume_would(small_data, tmp_path):
+    out = tmp_path / "o"
+    assert invoke("mixup", small_data, out, "--seed", 1, "-q").exit_code == 0
+    before = out_files(out)
+    result = invoke("mixup", small_data, out, "--resume", "--seed", 2, "--dry-run")
+    assert result.exit_code == 1 and "--seed 1 then 2" in result.stderr
+    assert invoke("mixup", small_data, out, "--resume", "--seed", 1, "--dry-run").exit_code == 0
+    assert out_files(out) == before
+
+
+def test_dry_run_shows_the_first_rows_that_will_be_written_when_rows_are_skipped(small_data, tmp_path):
+    (small_data / "train" / "img001.png").write_bytes(b"not an image")
+    dry = invoke("mixup", small_data, tmp_path / "o", "--skip-bad", "-n")
+    assert dry.exit_code == 0, dry.output
+    assert invoke("mixup", small_data, tmp_path / "o", "--skip-bad", "-q").exit_code == 0
+    assert dry.stdout.splitlines() == (tmp_path / "o" / "train.csv").read_text().splitlines()[:6]

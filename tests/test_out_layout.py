@@ -63,3 +63,15 @@ def test_folders_layout_is_the_same_whatever_the_workers(small_data, tmp_path):
 def test_bad_layout_is_a_usage_error(small_data, tmp_path):
     result = invoke("mixup", small_data, tmp_path / "o", "--out-layout", "tree")
     assert result.exit_code == 2 and "--out-layout" in result.stderr
+
+
+def test_a_label_too_long_for_a_folder_name_is_cut_with_a_digest(tmp_path):
+    long = ["tag_" + "x" * 300, "tag_" + "x" * 299 + "y", "short"]
+    data = write_dataset(tmp_path / "d", [(6, 8)] * 3, long)
+    out = tmp_path / "o"
+    result = invoke("cutout", data, out, "--out-layout", "folders", "-q")
+    assert result.exit_code == 0, result.output
+    folders = sorted(p.name for p in (out / "images").iterdir())
+    assert len(folders) == 3 and max(len(f) for f in folders) <= 113  # two long labels, two folders
+    table = pd.read_csv(out / "train.csv")
+    assert all((out / name).is_file() for name in table.image)
