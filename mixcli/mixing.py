@@ -165,7 +165,8 @@ def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
             res.boxes.append([[int(v) for v in box] for box in record.boxes])
             res.mask.append(record.mask is not None)
             res.error.append(error)
-        if k >= kept:  # the first `kept` images are kept: they are the last rows' partners
+        # The first `kept` good images are the last rows' partners (wrapping past bad ones): kept.
+        if k - sum(1 for j in failed if j < k) >= kept:
             decoded.pop(k, None)
             raw.pop(k, None)
     return res
