@@ -24,7 +24,6 @@ from .operations.mixup import paint_mixup
 Image = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]  # (x1, y1, x2, y2), half-open, as in the CSV's columns
 
-_RESIZE_CHANNELS = 4  # OpenCV shrinks (INTER_AREA) at most 4 channels at once
 
 
 class CutMixed(NamedTuple):
@@ -182,14 +181,7 @@ def _pair(a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[Image, Image]:
     a, b = _image(a, "a"), _image(b, "b")
     if a.shape[2:] != b.shape[2:] or a.ndim != b.ndim:
         raise ValueError(f"a and b must have the same channels, got shapes {a.shape} and {b.shape}")
-    if b.shape == a.shape:
-        return a, b
-    # The CLI's resize, in groups of channels OpenCV takes; its HxWx1 comes back HxW.
-    c = a.shape[2] if a.ndim == 3 else 0
-    if c <= _RESIZE_CHANNELS:
-        return a, match(b, a.shape).reshape(a.shape)
-    groups = [np.ascontiguousarray(b[..., k : k + _RESIZE_CHANNELS]) for k in range(0, c, _RESIZE_CHANNELS)]
-    return a, np.concatenate([match(g, a.shape[:2] + g.shape[2:]).reshape(a.shape[:2] + g.shape[2:]) for g in groups], axis=2)
+    return a, match(b, a.shape)
 
 
 def _lam(lam: float) -> float:

@@ -151,12 +151,16 @@ def _jpeg_segments(data: bytes) -> tuple[tuple[int, int] | None, int | None]:
 
 
 def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize to size=(W, H): INTER_AREA when shrinking, INTER_LINEAR when enlarging."""
+    """Resize to size=(W, H): INTER_AREA when shrinking, INTER_LINEAR when enlarging. Any number
+    of channels: an HxWxC image stays HxWxC (OpenCV drops C=1 and shrinks at most 4 at once)."""
     w, h = size
     if img.shape[1] == w and img.shape[0] == h:
         return img
-    shrink = w * h < img.shape[0] * img.shape[1]
-    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    interpolation = cv2.INTER_AREA if w * h < img.shape[0] * img.shape[1] else cv2.INTER_LINEAR
+    if img.ndim == 2 or img.shape[2] in (3, 4):
+        return cv2.resize(img, (w, h), interpolation=interpolation)
+    groups = [np.ascontiguousarray(img[..., k : k + 4]) for k in range(0, img.shape[2], 4)]
+    return np.concatenate([cv2.resize(g, (w, h), interpolation=interpolation).reshape(h, w, -1) for g in groups], axis=2)
 
 
 def resize_float(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:

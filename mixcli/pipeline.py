@@ -71,7 +71,8 @@ def run(job: Job, progress: bool = True) -> dict:
         )
         results = _apply(work, done, progress)
         listed = _write_tables(job, ds, names, masks, results)
-        removed = remove_unlisted(job.out, listed)  # files of an earlier run (--overwrite, --resume)
+        if job.overwrite or resuming:  # files of an earlier run; a new run starts in an empty OUT
+            removed = remove_unlisted(job.out, listed)
         state.finish(job.out)
     return {**_summary(job, ds, time.perf_counter() - start), "removed": removed}
 

@@ -13,7 +13,7 @@ import numpy as np
 from .config import Job
 from .dataset import load_dataset
 from .errors import MixcliError
-from .imageio import decode
+from .imageio import decode, resize
 from .labels import hard_labels
 from .mixing import Interrupted, Work, paint_chunk
 from .plan import make_plan
@@ -65,7 +65,7 @@ def _tile(img: np.ndarray, caption: list[str]) -> np.ndarray:
     h, w = img.shape[:2]
     scale = min(1.0, TILE / max(h, w))
     th, tw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA) if (th, tw) != (h, w) else img
+    small = resize(img, (tw, th))
     tile = np.full((TILE + LINE * len(caption) + 6, TILE, 3), 255, np.uint8)
     y, x = (TILE - th) // 2, (TILE - tw) // 2
     tile[y : y + th, x : x + tw] = small

@@ -26,6 +26,7 @@ from mixcli.imageio import read_image
 from mixcli.operations import REGISTRY, defaults
 from mixcli.pipeline import run
 from mixcli.plan import make_plan
+from test_reliability import _big_data as reliability_data
 
 OPS = ["mix", "resizemix", "mosaic", "fmix", "cutout"]
 PARTNERS = {"mix": 1, "resizemix": 1, "mosaic": 3, "fmix": 1, "cutout": 0}
@@ -541,16 +542,8 @@ def test_numba_and_numpy_paths_write_the_same_bytes(data20, tmp_path, monkeypatc
 
 
 def _big_data(root: Path, n=240) -> Path:
-    """n JPEGs of two sizes (160x200 and 200x150): enough work to be killed half-way."""
-    rng = np.random.default_rng(0)
-    data = root / "d"
-    (data / "train").mkdir(parents=True)
-    base = rng.integers(0, 256, (200, 200, 3), dtype=np.uint8)
-    for k in range(n):
-        img = np.roll(base, k, axis=1)
-        cv2.imwrite(str(data / "train" / f"p{k:04d}.jpg"), img[:160] if k % 2 else img[:, :150])
-    (data / "train.csv").write_text("image,label\n" + "".join(f"p{k:04d}.jpg,{k % 5}\n" for k in range(n)))
-    return data
+    """n JPEGs of two sizes (200x150 and 160x200): partners are resized, and there is enough work to kill half-way."""
+    return reliability_data(root, n, shapes=((200, 150), (160, 200)))
 
 
 def _mixcli(op, data, out, *args):

@@ -319,13 +319,15 @@ def test_csv_reader_rejects_non_utf8(tmp_path):
 
 # ---- interruptions ----
 
-def _big_data(root: Path, n=240) -> Path:
+def _big_data(root: Path, n=240, shapes=((160, 200),)) -> Path:
+    """n JPEGs cut from one rolled noise image, row k of size shapes[k % len(shapes)]: enough work to be killed half-way."""
     rng = np.random.default_rng(0)
     data = root / "d"
     (data / "train").mkdir(parents=True)
-    base = rng.integers(0, 256, (160, 200, 3), dtype=np.uint8)
+    base = rng.integers(0, 256, (max(h for h, _ in shapes), max(w for _, w in shapes), 3), dtype=np.uint8)
     for k in range(n):
-        cv2.imwrite(str(data / "train" / f"p{k:04d}.jpg"), np.roll(base, k, axis=1))
+        h, w = shapes[k % len(shapes)]
+        cv2.imwrite(str(data / "train" / f"p{k:04d}.jpg"), np.roll(base, k, axis=1)[:h, :w])
     (data / "train.csv").write_text("image,label\n" + "".join(f"p{k:04d}.jpg,{k % 5}\n" for k in range(n)))
     return data
 
