@@ -1,5 +1,6 @@
 """Writing under OUT: output names, atomic file writes, the output folder's checks, the CSV."""
 
+import errno
 import hashlib
 import os
 import re
@@ -15,6 +16,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
 _TMP = re.compile(r"^\..+\.tmp\d+$")
 _FS_LOCK = threading.Lock()
+_proc_fd: int | None = None  # /proc/self/fd, opened once; -1 where O_TMPFILE files cannot be used
 
 
 def output_names(images: list[str], ext: str, copies: int = 1, originals: bool = False) -> list[str]:
@@ -60,34 +62,75 @@ def mask_names(names: list[str]) -> list[str]:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary name in the same folder, then rename.
+    """Write data to path whole or not at all: never half-written under its name, never through
+    a symlink, whatever the moment the process dies.
 
-    The temporary is created exclusively, so a planted symlink is never followed. One thread
-    at a time: threads creating files in one folder contend in the kernel, where waiters spin
-    (3000 files, 2 workers: 0.8 s more CPU, 0.5 s more wall than behind this lock).
+    On Linux the data goes into an unnamed file in path's folder (O_TMPFILE), linked under its
+    name once complete: one folder operation, no lock, nothing left behind by a crash. Elsewhere
+    (or where OUT's file system has no O_TMPFILE) a temporary name is created exclusively, then
+    renamed over path, one thread at a time: threads creating and renaming in one folder contend
+    in the kernel, where waiters spin (3000 files, 2 workers: 0.8 s more CPU, 0.5 s more wall).
     """
+    try:
+        if not _link_new(path, data):
+            with _FS_LOCK:
+                _rename_new(path, lambda tmp: _create(tmp, data))
+    except OSError as e:
+        raise MixcliError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def _link_new(path: Path, data: bytes) -> bool:
+    """The O_TMPFILE way; False where it is not available (then nothing was written)."""
+    global _proc_fd
+    if _proc_fd is None:
+        try:
+            _proc_fd = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) if hasattr(os, "O_TMPFILE") else -1
+        except OSError:
+            _proc_fd = -1
+    if _proc_fd < 0:
+        return False
+    try:
+        fd = os.open(path.parent, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o666)
+    except OSError as e:
+        if e.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):  # a file system (or kernel) without it
+            _proc_fd = -1
+            return False
+        raise
+    with open(fd, "wb") as f:
+        _fill(f, data)
+        f.flush()
+        try:  # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N: the one way to name it without privileges
+            os.link(str(fd), path, src_dir_fd=_proc_fd, follow_symlinks=True)
+        except FileExistsError:  # an earlier run's file (or anything planted there): replaced by a rename
+            _rename_new(path, lambda tmp: os.link(str(fd), tmp, src_dir_fd=_proc_fd, follow_symlinks=True))
+    return True
+
+
+def _rename_new(path: Path, make) -> None:
+    """make(tmp) a new file under a temporary name beside path, then rename it over path."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        with _FS_LOCK:
-            try:
-                _write_new(tmp, data)
-            except FileExistsError:  # a leftover (or planted) temporary: remove it, then create afresh
-                tmp.unlink()
-                _write_new(tmp, data)
-            os.replace(tmp, path)
-    except BaseException as e:
+        try:
+            make(tmp)
+        except FileExistsError:  # a leftover (or planted) temporary: remove it, then create afresh
+            tmp.unlink()
+            make(tmp)
+        os.replace(tmp, path)
+    except BaseException:
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        if isinstance(e, OSError):
-            raise MixcliError(f"cannot write {path}: {e.strerror or e}") from None
         raise
 
 
-def _write_new(path: Path, data: bytes) -> None:
+def _create(path: Path, data: bytes) -> None:
     with open(path, "xb") as f:
-        f.write(data)
+        _fill(f, data)
+
+
+def _fill(f, data: bytes) -> None:
+    f.write(data)
 
 
 def remove_temporaries(out: Path) -> int:

@@ -199,7 +199,17 @@ def test_out_images_symlink_is_refused(small_data, tmp_path):
     assert not any((tmp_path / "target").iterdir())
 
 
-def test_planted_temporary_symlink_is_not_followed(small_data, tmp_path, monkeypatch):
+@pytest.fixture(params=["O_TMPFILE", "rename"])
+def write_path(request, monkeypatch):
+    """Run a test with each of write_atomic's two ways (the second is the one off Linux)."""
+    if request.param == "rename":
+        monkeypatch.setattr(writer, "_proc_fd", -1)
+    elif not hasattr(os, "O_TMPFILE"):
+        pytest.skip("no O_TMPFILE on this platform")
+    return request.param
+
+
+def test_planted_temporary_symlink_is_not_followed(small_data, tmp_path, write_path):
     from mixcli.config import Job
     from mixcli.pipeline import run
 
@@ -212,6 +222,23 @@ def test_planted_temporary_symlink_is_not_followed(small_data, tmp_path, monkeyp
     run(Job.make("mixup", small_data, out, fmt="png", overwrite=True), progress=False)
     assert victim.read_text() == "keep me"
     assert read_image(out / "images" / name).shape[2] == 3
+
+
+def test_symlink_under_a_final_name_is_replaced_not_followed(small_data, tmp_path, write_path):
+    from mixcli.config import Job
+    from mixcli.pipeline import run
+
+    victim = tmp_path / "victim.png"
+    victim.write_bytes(b"keep me")
+    out = tmp_path / "o"
+    (out / "images").mkdir(parents=True)
+    name = writer.output_names(["img000.png"], ".png")[0].split("/")[1]
+    (out / "images" / name).symlink_to(victim)
+    (out / "images" / "stale.png").write_bytes(b"an earlier run's file")
+    run(Job.make("mixup", small_data, out, fmt="png", overwrite=True), progress=False)
+    assert victim.read_bytes() == b"keep me"
+    assert not (out / "images" / name).is_symlink() and read_image(out / "images" / name).shape[2] == 3
+    assert not any(p.name.startswith(".") for p in (out / "images").iterdir())
 
 
 @pytest.mark.parametrize("where", ["equal to the image root", "inside the image root", "equal to DATA"])
@@ -230,19 +257,19 @@ def test_out_not_writable(small_data, tmp_path):
     assert result.exit_code == 1 and "mixcli: error:" in result.stderr and "Traceback" not in result.output
 
 
-def test_disk_full_stops_cleanly(small_data, tmp_path, monkeypatch):
+def test_disk_full_stops_cleanly(small_data, tmp_path, monkeypatch, write_path):
     calls = {"n": 0}
-    real = writer._write_new
+    real = writer._fill
 
-    def filling(path, data):
+    def filling(f, data):
         calls["n"] += 1
         if calls["n"] > 5:
-            with open(path, "xb") as f:
-                f.write(data[: len(data) // 2])  # the disk fills half-way through a file
+            f.write(data[: len(data) // 2])  # the disk fills half-way through a file
+            f.flush()
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real(path, data)
+        real(f, data)
 
-    monkeypatch.setattr(writer, "_write_new", filling)
+    monkeypatch.setattr(writer, "_fill", filling)
     out = tmp_path / "out"
     result = invoke("mixup", small_data, out, "--workers", "1", "--format", "png")
     assert result.exit_code == 1, result.output
