@@ -14,10 +14,11 @@ naive    one row at a time: a random partner per row, both decoded with cv2.imre
          (cutmix: a box pasted with a slice assignment), cv2.imwrite, a CSV of soft labels.
 careful  the same work on a multiprocessing Pool over rows, cv2.addWeighted for the blend;
          still two decodes per output.
-floor    no mixing at all: each input decoded once (JPEG DCT reduction when shrinking >= 2x,
-         as mixcli does), resized if asked (INTER_AREA), encoded once; ThreadPoolExecutor
-         on all cores with cv2.setNumThreads(1). The least work any tool must do to
-         turn N inputs into N outputs: mixcli's per-image cost is compared with it.
+floor    no mixing at all, the plainest script: cv2.imread each input (with JPEG DCT
+         reduction when shrinking >= 2x, as mixcli does), resized if asked (INTER_AREA),
+         cv2.imwrite straight into OUT; ThreadPoolExecutor on all cores with
+         cv2.setNumThreads(1). The least work any tool must do with OpenCV to turn N inputs
+         into N outputs: mixcli's per-image cost is compared with it.
 """
 
 from __future__ import annotations
@@ -211,20 +212,19 @@ def floor(args) -> None:
 
     def one(i: int) -> str:
         image = rows[i]["image"]
-        data = np.fromfile(img_dir / image, dtype=np.uint8)
+        path = str(img_dir / image)
         reduce = 1
         if size:
-            hw = jpeg_hw(data[:65536].tobytes())
+            with open(path, "rb") as f:
+                hw = jpeg_hw(f.read(65536))
             if hw:
                 while reduce < 8 and min(hw) // (reduce * 2) >= max(size):
                     reduce *= 2
-        img = cv2.imdecode(data, _REDUCED[reduce])
+        img = cv2.imread(path, _REDUCED[reduce])
         if size and (img.shape[1], img.shape[0]) != size:
             img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])
         name = out_name(i, image)
-        with open(args.out / name, "wb") as f:
-            f.write(buf)
+        cv2.imwrite(str(args.out / name), img, [cv2.IMWRITE_JPEG_QUALITY, QUALITY])
         return name
 
     with ThreadPoolExecutor(args.workers or os.cpu_count()) as ex:

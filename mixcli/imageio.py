@@ -1,13 +1,20 @@
-"""Image reading, decoding and encoding with OpenCV: every input becomes 8-bit, 3-channel BGR.
+"""Image reading, decoding and encoding: every input becomes 8-bit, 3-channel BGR.
 
-Files are read with NumPy and decoded from memory, which works with any path on any OS.
-Truncated JPEG/PNG files and images over MAX_PIXELS are refused before decoding: OpenCV
+JPEGs decode through libjpeg-turbo's own API (simplejpeg) straight to BGR, with EXIF orientation
+applied here as OpenCV applies it; a JPEG that path refuses (CMYK, 12-bit, an EXIF block this
+module cannot read with certainty, any error or warning) and every other format decode with
+OpenCV's IMREAD_COLOR, as before. Both give the same pixels (tests/test_decode.py).
+Files are read whole and decoded from memory, which works with any path on any OS.
+Truncated JPEG/PNG files and images over MAX_PIXELS are refused before decoding: a decoder
 would decode the first silently (grey where data is missing) and allocate the second.
 """
 
 import os
 import struct
+import threading
+from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,6 +25,7 @@ MAX_PIXELS = 178_956_970
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 
 import cv2  # noqa: E402  (after the environment variable it reads)
+import simplejpeg  # noqa: E402
 
 # Silent: a failure reaches the user as one mixcli line, not as OpenCV's log.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -26,6 +34,13 @@ FORMATS = {"jpg": ".jpg", "png": ".png"}
 # IMREAD_COLOR applies EXIF orientation, drops alpha and scales 16-bit to 8-bit.
 _REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_EXIF = b"Exif\x00\x00"
+# Baseline, extended, progressive (Huffman), and their arithmetic-coded twins. Not lossless:
+# simplejpeg sizes its buffer for a DCT-scaled decode that lossless frames ignore (heap overflow).
+_DCT_FRAMES = (0xC0, 0xC1, 0xC2, 0xC9, 0xCA)
+DECODERS = ("simplejpeg", "opencv")
+_decoded = Counter()  # images decoded by each decoder in this process, since reset_decoded()
+_decoded_lock = threading.Lock()
 
 
 class ImageError(MixcliError):
@@ -58,14 +73,83 @@ def read_image(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
 
 def decode(data: bytes, path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
     """Decode a file's bytes to HxWx3 uint8 (at reduced size in libjpeg when size allows)."""
-    buf = np.frombuffer(data, dtype=np.uint8)
     reduce = _reduction(data, size)
-    img = _imdecode(buf, _REDUCED[reduce])
-    if img is None and reduce > 1:
-        img = _imdecode(buf, cv2.IMREAD_COLOR)
+    img = _decode_jpeg(data, reduce) if sniff(data) == "jpg" else None
+    decoder = "opencv" if img is None else "simplejpeg"
     if img is None:
-        raise ImageError(f"cannot decode image {path}")
+        buf = np.frombuffer(data, dtype=np.uint8)
+        img = _imdecode(buf, _REDUCED[reduce])
+        if img is None and reduce > 1:
+            img = _imdecode(buf, cv2.IMREAD_COLOR)
+        if img is None:
+            raise ImageError(f"cannot decode image {path}")
+    with _decoded_lock:
+        _decoded[decoder] += 1
     return resize(img, size) if size is not None else img
+
+
+def decoded() -> dict[str, int]:
+    """How many images each decoder decoded since reset_decoded()."""
+    with _decoded_lock:
+        return {name: _decoded[name] for name in DECODERS}
+
+
+def reset_decoded() -> None:
+    with _decoded_lock:
+        _decoded.clear()
+
+
+def decoder_versions() -> dict[str, str]:
+    return {"simplejpeg": simplejpeg.__version__, "opencv": cv2.__version__}
+
+
+def _decode_jpeg(data: bytes, reduce: int) -> np.ndarray | None:
+    """libjpeg-turbo's decode to BGR at 1/reduce size, oriented by EXIF as OpenCV does; None
+    where OpenCV must decide: anything but an 8-bit, 1- or 3-component DCT JPEG (CMYK/YCCK,
+    12-bit, lossless), an EXIF block not read with certainty, or whatever libjpeg-turbo refuses
+    or warns about (strict: corrupt data)."""
+    seg = _jpeg_segments(data)
+    if seg.frame is None or seg.frame[0] not in _DCT_FRAMES or seg.frame[1:] not in ((8, 1), (8, 3)):
+        return None
+    orientation = exif_orientation(data[seg.exif[0] : seg.exif[1]]) if seg.exif else 1
+    if orientation is None:
+        return None
+    h, w = -(-seg.hw[0] // reduce), -(-seg.hw[1] // reduce)
+    try:  # min_factor and the minimum size together pin the DCT scale to exactly 1/reduce
+        img = simplejpeg.decode_jpeg(data, colorspace="BGR", min_factor=reduce, min_height=h, min_width=w)
+    except Exception:  # noqa: BLE001 (whatever it raises, OpenCV gets the file)
+        return None
+    if img.shape != (h, w, 3):
+        return None
+    return orient(img, orientation)
+
+
+def orient(img: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn a decoded image as EXIF orientation 1-8 says, in OpenCV's steps (ApplyExifOrientation)."""
+    if orientation in (5, 6, 7, 8):
+        img = cv2.transpose(img)
+    flip = {2: 1, 3: -1, 4: 0, 6: 1, 7: -1, 8: 0}.get(orientation)
+    return img if flip is None else cv2.flip(img, flip)
+
+
+def exif_orientation(block: bytes) -> int | None:
+    """The orientation an APP1 Exif block gives, read as OpenCV reads it: the first two bytes of
+    tag 0x0112's value in IFD0, 1 when the tag is missing or not 1-8. None if the block is not
+    a well-formed TIFF header and IFD0 or holds the tag twice: the caller leaves it to OpenCV."""
+    tiff = block[len(_EXIF) :]
+    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
+        return None
+    e = "<" if tiff[:2] == b"II" else ">"
+    magic, ifd = struct.unpack_from(e + "HI", tiff, 2)
+    if magic != 42 or ifd + 2 > len(tiff):
+        return None
+    (count,) = struct.unpack_from(e + "H", tiff, ifd)
+    if ifd + 2 + 12 * count > len(tiff):
+        return None
+    values = [struct.unpack_from(e + "H", tiff, at + 8)[0] for at in range(ifd + 2, ifd + 2 + 12 * count, 12) if struct.unpack_from(e + "H", tiff, at)[0] == 0x0112]
+    if len(values) > 1:
+        return None
+    return values[0] if values and 1 <= values[0] <= 8 else 1
 
 
 def _imdecode(buf: np.ndarray, flags: int) -> np.ndarray | None:
@@ -107,13 +191,13 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     if fmt == "png" and len(data) >= 24:
         return int.from_bytes(data[20:24], "big"), int.from_bytes(data[16:20], "big")
     if fmt == "jpg":
-        return _jpeg_segments(data)[0]
+        return _jpeg_segments(data).hw
     return None
 
 
 def _jpeg_complete(data: bytes) -> bool:
     """Whether an end-of-image marker follows the first scan (only EOI can be FFD9 there)."""
-    sos = _jpeg_segments(data)[1]
+    sos = _jpeg_segments(data).sos
     return sos is not None and data.rfind(b"\xff\xd9", sos) >= 0
 
 
@@ -131,23 +215,35 @@ def _png_complete(data: bytes) -> bool:
     return False
 
 
-def _jpeg_segments(data: bytes) -> tuple[tuple[int, int] | None, int | None]:
-    """Walk a JPEG's marker segments: ((height, width) of the SOF or None, offset of the first SOS or None)."""
-    hw = None
+class _Segments(NamedTuple):
+    """What a walk of a JPEG's marker segments up to the first scan found."""
+
+    hw: tuple[int, int] | None = None  # (height, width) of the frame
+    frame: tuple[int, int, int] | None = None  # SOF marker, sample precision, number of components
+    sos: int | None = None  # offset of the first SOS
+    exif: tuple[int, int] | None = None  # (start, end) of the first APP1 Exif block
+
+
+def _jpeg_segments(data: bytes) -> _Segments:
+    hw = frame = exif = None
     i = 2
     while i + 4 <= len(data):
         if data[i] != 0xFF:
-            return hw, None
+            break
         marker = data[i + 1]
         if marker == 0xFF:
             i += 1
             continue
         if marker == 0xDA:
-            return hw, i
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and i + 9 <= len(data):
+            return _Segments(hw, frame, i, exif)
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and i + 10 <= len(data):
             hw = int.from_bytes(data[i + 5 : i + 7], "big"), int.from_bytes(data[i + 7 : i + 9], "big")
-        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
-    return hw, None
+            frame = (marker, data[i + 4], data[i + 9])
+        elif marker == 0xE1 and exif is None and data.startswith(_EXIF, i + 4):
+            exif = (i + 4, min(i + 2 + length, len(data)))
+        i += 2 + length
+    return _Segments(hw, frame, None, exif)
 
 
 def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:

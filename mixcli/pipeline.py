@@ -11,7 +11,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
-from . import ops, state
+from . import imageio, ops, state
 from .config import Job
 from .dataset import Dataset, load_dataset
 from .errors import MixcliError
@@ -37,6 +37,7 @@ def run(job: Job, progress: bool = True) -> dict:
     """Do the whole job; return a summary. Raises MixcliError on bad input."""
     start = time.perf_counter()
     job.validate()
+    imageio.reset_decoded()
     ds = load_dataset(**job.dataset_options())
     try:
         plan = make_plan(len(ds), job.operation, job.params, job.prob, job.seed, job.copies)
@@ -186,6 +187,7 @@ def _summary(job: Job, ds: Dataset, seconds: float) -> dict:
     return {
         "rows": len(table), **counts, "skipped": len(skipped), "skipped_images": skipped,
         "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": len(ds.classes),
-        "workers": job.n_workers, "kernels": ops.active(), "seconds": round(seconds, 3),
+        "workers": job.n_workers, "kernels": ops.active(),
+        "decoders": {f"{name} {imageio.decoder_versions()[name]}": n for name, n in imageio.decoded().items()}, "seconds": round(seconds, 3),
         "ignored_columns": ds.ignored_columns,
     }
