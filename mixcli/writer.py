@@ -92,18 +92,28 @@ def _link_new(path: Path, data: bytes) -> bool:
     try:
         fd = os.open(path.parent, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o666)
     except OSError as e:
-        if e.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):  # a file system (or kernel) without it
-            _proc_fd = -1
-            return False
-        raise
+        return _unsupported(e)
     with open(fd, "wb") as f:
         _fill(f, data)
         f.flush()
+        link = lambda name: os.link(str(fd), name, src_dir_fd=_proc_fd, follow_symlinks=True)  # noqa: E731
         try:  # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N: the one way to name it without privileges
-            os.link(str(fd), path, src_dir_fd=_proc_fd, follow_symlinks=True)
+            link(path)
         except FileExistsError:  # an earlier run's file (or anything planted there): replaced by a rename
-            _rename_new(path, lambda tmp: os.link(str(fd), tmp, src_dir_fd=_proc_fd, follow_symlinks=True))
+            _rename_new(path, link)
+        except OSError as e:
+            return _unsupported(e)
     return True
+
+
+def _unsupported(e: OSError) -> bool:
+    """False (and the O_TMPFILE way off for this process) for errors that say a file system or
+    kernel lacks it, e.g. NFS or a sandbox; re-raise any other."""
+    global _proc_fd
+    if e.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EPERM, errno.ENOENT):
+        raise e
+    _proc_fd = -1
+    return False
 
 
 def _rename_new(path: Path, make) -> None:

@@ -209,6 +209,33 @@ def write_path(request, monkeypatch):
     return request.param
 
 
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="no O_TMPFILE on this platform")
+@pytest.mark.parametrize("err", [errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP])
+def test_a_kernel_without_linkable_tmpfiles_falls_back_to_rename(tmp_path, monkeypatch, err):
+    monkeypatch.setattr(writer, "_proc_fd", None)
+
+    def refused(*args, **kwargs):
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(os, "link", refused)
+    for k in range(3):
+        writer.write_atomic(tmp_path / f"f{k}", b"data %d" % k)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0", "f1", "f2"]
+    assert (tmp_path / "f2").read_bytes() == b"data 2" and writer._proc_fd == -1
+
+
+def test_a_real_write_error_is_not_taken_for_a_missing_feature(tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "link", full)
+    if not hasattr(os, "O_TMPFILE"):
+        pytest.skip("no O_TMPFILE on this platform")
+    with pytest.raises(MixcliError, match="cannot write .*f0: Input/output error"):
+        writer.write_atomic(tmp_path / "f0", b"data")
+    assert not any(tmp_path.iterdir())
+
+
 def test_planted_temporary_symlink_is_not_followed(small_data, tmp_path, write_path):
     from mixcli.config import Job
     from mixcli.pipeline import run
