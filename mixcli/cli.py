@@ -170,10 +170,11 @@ def _run(opts: dict, op: str) -> None:
 
     def job_run() -> dict:
         from .config import Job, parse_size
-        from .pipeline import run
+        from .pipeline import hold_freed_memory, run
 
         opts["size"] = parse_size(opts["size"]) if opts["size"] else None
         job = Job.make(op, **opts)
+        hold_freed_memory()
         return run(job, progress=not quiet)
 
     summary = _execute(job_run, _summary_line, quiet, as_json)

@@ -4,6 +4,7 @@ Decoding, the kernels and encoding all release the GIL, so a thread pool keeps e
 busy. At most two chunks per worker are queued, so memory does not grow with the dataset.
 """
 
+import os
 import sys
 import threading
 import time
@@ -76,6 +77,28 @@ def run(job: Job, progress: bool = True) -> dict:
             removed = remove_unlisted(job.out, listed)
         state.finish(job.out)
     return {**_summary(job, ds, time.perf_counter() - start), "removed": removed}
+
+
+def hold_freed_memory() -> None:
+    """With glibc, keep freed blocks under 32 MiB in the process (no mmap, no trim) for the rest of it.
+
+    Each image's arrays and buffers are freed and allocated again; glibc hands big blocks back
+    to the kernel and takes them again, and every page comes back through a page fault: 16 a
+    500x375 image and 270 a 2016x1512 one, 2-5 % of mixcli's CPU time. For the command only:
+    the Python API leaves its host process's allocator alone.
+    """
+    import ctypes
+
+    try:
+        os.confstr("CS_GNU_LIBC_VERSION")
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest allowed value
+        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    except (ValueError, OSError, AttributeError):  # not glibc: its allocator is left as it is
+        pass
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # malloc.h
 
 
 def _folder_of(job: Job, ds: Dataset):
