@@ -43,7 +43,7 @@ def opencv(data: bytes, reduce: int = 1):
 
 
 def test_fixtures_are_all_there():
-    assert len(FIXTURES) == 42 and FALLBACK <= set(FIXTURES)
+    assert len(FIXTURES) == 43 and FALLBACK <= set(FIXTURES)
 
 
 @pytest.mark.parametrize("reduce", [1, 2, 4, 8])

@@ -76,6 +76,7 @@ def main() -> None:
     cmyk = np.ascontiguousarray(np.concatenate([255 - rgb, np.full(img.shape[:2] + (1,), 40, np.uint8)], axis=2))
     files["cmyk.jpg"] = imagecodecs.jpeg8_encode(cmyk, level=90, colorspace="CMYK", outcolorspace="CMYK")
     files["ycck.jpg"] = imagecodecs.jpeg8_encode(cmyk, level=90, colorspace="CMYK", outcolorspace="YCCK")
+    files["rgb_coded.jpg"] = imagecodecs.jpeg8_encode(rgb, level=90, colorspace="RGB", outcolorspace="RGB")  # no YCbCr transform
     files["12bit.jpg"] = imagecodecs.jpeg8_encode(rgb.astype(np.uint16) * 16, level=90, bitspersample=12)
     files["lossless.jpg"] = imagecodecs.jpeg8_encode(rgb, lossless=True)
 
