@@ -212,7 +212,8 @@ def warm_code(contender: str) -> None:
     numba, LLVM and pandas no other contender touches, read them from disk (~150 major faults,
     +0.9 s) in runs that came a minute after its previous one; numpy and cv2 stay warm for all."""
     if contender.startswith("mixcli"):
-        subprocess.run([PY, "-c", _WARM_MIXCLI], check=True, env=MIXCLI_ENV)
+        # From /: `python -c` puts the working directory first on sys.path, before a --mixcli-rev snapshot.
+        subprocess.run([PY, "-c", _WARM_MIXCLI], check=True, env=MIXCLI_ENV, cwd="/")
     else:
         subprocess.run([PY, BASELINES, "--help"], check=True, stdout=subprocess.DEVNULL)
 
@@ -445,7 +446,7 @@ def main(argv=None) -> int:
     # pip byte-compiles an installed package; a checkout run with PYTHONDONTWRITEBYTECODE set
     # (as on this VM) would compile mixcli's sources in every run (~0.02 s).
     subprocess.run([PY, "-c", "import compileall, os, mixcli; compileall.compile_dir(os.path.dirname(mixcli.__file__), quiet=1)"],
-                   check=True, env=MIXCLI_ENV)
+                   check=True, env=MIXCLI_ENV, cwd="/")
     # A 10-photo run ends before mixcli loads numba: its cache is compiled here, in a child.
     warm_code("mixcli")
     for wl, cands in plan.items():

@@ -63,6 +63,10 @@ SHARED = [
     ("resume", bool, False, typer.Option("--resume", help="Finish an interrupted run in OUT (same options): keeps finished images.")),
     ("skip_bad", bool, False, typer.Option("--skip-bad", help="Drop rows whose image cannot be decoded (listed in OUT/skipped.csv) instead of stopping.")),
     ("out_layout", str, "flat", typer.Option(metavar="flat|folders", help="flat: OUT/images/<name>; folders: OUT/images/<label>/<name>, for tools that read class folders.")),
+    ("shard_size", int, 10_000, typer.Option(metavar="ROWS", help="Input rows a shard: the unit of work of shard groups and of --resume (a multiple of 16).")),
+    ("shards", Optional[str], None, typer.Option(metavar="I/N", help="Run shard group I of N only, into an OUT shared with the other groups, without writing train.csv (then: mixcli merge OUT) [default: from SLURM_ARRAY_TASK_ID, SLURM_PROCID or JOB_COMPLETION_INDEX, else the whole run].", show_default=False)),
+    ("num_shards", Optional[int], None, typer.Option(metavar="N", help="The N of --shards, alone for a Kubernetes Indexed Job (the index from JOB_COMPLETION_INDEX).", show_default=False)),
+    ("shard_index", Optional[int], None, typer.Option(metavar="I", help="The I of --shards.", show_default=False)),
     ("dry_run", bool, False, typer.Option("--dry-run", "-n", help="Check everything and print what would be written (rows per op, classes, the first rows of train.csv); write nothing.")),
     ("quiet", bool, False, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")),
     ("json_", bool, False, typer.Option("--json", help="Print a JSON summary on stdout.")),
@@ -156,6 +160,23 @@ def _parse_op_options(op, args: list[str]) -> dict:
     return ctx.params
 
 
+@app.command(cls=_Command)
+def merge(
+    out: Out,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+) -> None:
+    """Write OUT/train.csv (and skipped.csv) once every shard group of a run in OUT has finished;
+    fails naming the shards not done."""
+
+    def work() -> dict:
+        from .pipeline import merge as merge_out
+
+        return merge_out(out)
+
+    _execute(work, lambda s: f"mixcli: merged {s['shards']} shards: {s['rows']} rows in {s['csv']}", quiet, json_)
+
+
 def _preview(op: str, data: Path, options: dict, *, n, output, seed, size, csv, image_dir) -> dict:
     from .config import Job, parse_size
     from .preview import preview
@@ -170,9 +191,16 @@ def _run(opts: dict, op: str) -> None:
 
     def job_run() -> dict:
         from .config import Job, parse_size
+        from .errors import UsageError
         from .pipeline import hold_freed_memory, run
+        from .shards import parse as parse_shards
 
         opts["size"] = parse_size(opts["size"]) if opts["size"] else None
+        group = opts.pop("shards")
+        if group is not None:
+            if opts["num_shards"] is not None or opts["shard_index"] is not None:
+                raise UsageError("--shards excludes --num-shards and --shard-index")
+            opts["shard_index"], opts["num_shards"] = parse_shards(group)
         job = Job.make(op, **opts)
         hold_freed_memory()
         return run(job, progress=not quiet)
@@ -252,6 +280,10 @@ def _summary_line(s: dict) -> str:
         classes = ", ".join(s["classes"][:10]) + (", ..." if len(s["classes"]) > 10 else "")
         return f"mixcli: dry run: would write {s['rows']} images ({ops}) and {s['csv']}; {len(s['classes'])} classes: {classes}; nothing written"
     skipped = f"; skipped {s['skipped']} bad image(s): {', '.join(s['skipped_images'][:10])}" if s["skipped"] else ""
+    if s.get("group"):
+        i, n = s["group"]
+        left = f"{len(s['missing'])} shard(s) of the run not done yet" if s["missing"] else f"every shard is done: mixcli merge {s['out']}"
+        return f"mixcli: shard group {i} of {n}: {len(s['shards'])} shard(s), {s['rows']} images ({ops}) in {s['seconds']:.1f} s{skipped}; {left}"
     removed = f"; removed {s['removed']} file(s) of an earlier run" if s.get("removed") else ""
     ignored = f"; ignored column(s) {', '.join(s['ignored_columns'])}" if s.get("ignored_columns") else ""
     return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s{skipped}{removed}{ignored}"

@@ -7,6 +7,7 @@ from pathlib import Path
 from .errors import UsageError
 from .imageio import FORMATS, MAX_PIXELS
 from .operations import REGISTRY, Operation, defaults
+from .plan import CHUNK
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Job:
     skip_bad: bool = False
     dry_run: bool = False
     out_layout: str = "flat"
+    shard_size: int = 10_000
+    num_shards: int | None = None
+    shard_index: int | None = None
 
     @classmethod
     def make(cls, op: str, data, out, **options) -> "Job":
@@ -84,6 +88,8 @@ class Job:
             raise UsageError(f"--quality must be in [1, 100], got {self.quality}")
         if self.workers < 0:
             raise UsageError(f"--workers must be >= 1 (or 0 for all cores), got {self.workers}")
+        if self.shard_size < CHUNK or self.shard_size % CHUNK:
+            raise UsageError(f"--shard-size must be a positive multiple of {CHUNK} (the plan's chunk), got {self.shard_size}")
         if self.overwrite and self.resume:
             raise UsageError("--overwrite and --resume exclude each other")
         if self.size is not None and (min(self.size) < 1 or self.size[0] * self.size[1] > MAX_PIXELS):

@@ -106,10 +106,12 @@ def decoder_versions() -> dict[str, str]:
 def _decode_jpeg(data: bytes, reduce: int) -> np.ndarray | None:
     """libjpeg-turbo's decode to BGR at 1/reduce size, oriented by EXIF as OpenCV does; None
     where OpenCV must decide: anything but an 8-bit, 1- or 3-component DCT JPEG (CMYK/YCCK,
-    12-bit, lossless), an EXIF block not read with certainty, or whatever libjpeg-turbo refuses
-    or warns about (strict: corrupt data)."""
+    12-bit, lossless), a reduced decode of a side under 16 pixels, an EXIF block not read with
+    certainty, or whatever libjpeg-turbo refuses or warns about (strict: corrupt data)."""
     seg = _jpeg_segments(data)
     if seg.frame is None or seg.frame[0] not in _DCT_FRAMES or seg.frame[1:] not in ((8, 1), (8, 3)):
+        return None
+    if reduce > 1 and min(seg.hw) < 16:  # tiny: TurboJPEG may pick another scale of the same output size
         return None
     orientation = exif_orientation(data[seg.exif[0] : seg.exif[1]]) if seg.exif else 1
     if orientation is None:
@@ -134,8 +136,9 @@ def orient(img: np.ndarray, orientation: int) -> np.ndarray:
 
 def exif_orientation(block: bytes) -> int | None:
     """The orientation an APP1 Exif block gives, read as OpenCV reads it: the first two bytes of
-    tag 0x0112's value in IFD0, 1 when the tag is missing or not 1-8. None if the block is not
-    a well-formed TIFF header and IFD0 or holds the tag twice: the caller leaves it to OpenCV."""
+    tag 0x0112's value in IFD0, 1 when the tag is missing or not 1-8. None where OpenCV's reading
+    might differ, left to it: not a well-formed TIFF header and IFD0, an entry of an unknown type
+    or whose value lies outside the block (OpenCV stops there), or the tag twice."""
     tiff = block[len(_EXIF) :]
     if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
         return None
@@ -146,10 +149,19 @@ def exif_orientation(block: bytes) -> int | None:
     (count,) = struct.unpack_from(e + "H", tiff, ifd)
     if ifd + 2 + 12 * count > len(tiff):
         return None
-    values = [struct.unpack_from(e + "H", tiff, at + 8)[0] for at in range(ifd + 2, ifd + 2 + 12 * count, 12) if struct.unpack_from(e + "H", tiff, at)[0] == 0x0112]
+    values = []
+    for at in range(ifd + 2, ifd + 2 + 12 * count, 12):
+        tag, kind, n, offset = struct.unpack_from(e + "HHII", tiff, at)
+        if kind not in _TIFF_SIZES or (_TIFF_SIZES[kind] * n > 4 and offset + _TIFF_SIZES[kind] * n > len(tiff)):
+            return None
+        if tag == 0x0112:
+            values.append(struct.unpack_from(e + "H", tiff, at + 8)[0])
     if len(values) > 1:
         return None
     return values[0] if values and 1 <= values[0] <= 8 else 1
+
+
+_TIFF_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}  # bytes a value, by TIFF type
 
 
 def _imdecode(buf: np.ndarray, flags: int) -> np.ndarray | None:

@@ -9,6 +9,7 @@ never on timing or --workers.
 """
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -51,6 +52,7 @@ class ChunkResult:
     boxes: list[list[list[int]]] = field(default_factory=list)  # [y1, y2, x1, x2] each
     mask: list[bool] = field(default_factory=list)  # whether the row wrote a mask
     error: list[str] = field(default_factory=list)  # why a row was skipped; "" for rows written
+    seconds: float = 0.0  # wall time of run_chunk
 
 
 def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
@@ -69,7 +71,10 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
         if record.mask is not None:
             write_atomic(work.masks[r], encode_mask(record.mask, source))
 
-    return paint_chunk(work, chunk_id, write)
+    start = time.perf_counter()
+    res = paint_chunk(work, chunk_id, write)
+    res.seconds = round(time.perf_counter() - start, 4)
+    return res
 
 
 def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:

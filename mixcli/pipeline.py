@@ -2,6 +2,8 @@
 
 Decoding, the kernels and encoding all release the GIL, so a thread pool keeps every core
 busy. At most two chunks per worker are queued, so memory does not grow with the dataset.
+A finished shard (mixcli.shards) writes its part of train.csv; the whole run merges the parts,
+a shard group leaves that to `mixcli merge`.
 """
 
 import os
@@ -9,19 +11,20 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
 
 import numpy as np
 
-from . import imageio, ops, state
+from . import imageio, ops, shards, state
 from .config import Job
 from .dataset import Dataset, load_dataset
-from .errors import MixcliError
+from .errors import MixcliError, UsageError
 from .imageio import FORMATS
 from .mixing import ChunkResult, Interrupted, Work, paint_chunk, run_chunk
 from .operations import NONE, REGISTRY
 from .plan import make_plan
-from .table import gather, output_table, skipped_table
-from .writer import check_out, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted, write_atomic
+from .table import gather, output_table, skipped_rows
+from .writer import check_out, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted
 
 CSV_NAME = "train.csv"
 SKIPPED_NAME = "skipped.csv"
@@ -35,48 +38,88 @@ class RunInterrupted(MixcliError):
 
 
 def run(job: Job, progress: bool = True) -> dict:
-    """Do the whole job; return a summary. Raises MixcliError on bad input."""
+    """Do the whole job, or its shard group; return a summary. Raises MixcliError on bad input."""
     start = time.perf_counter()
     job.validate()
     imageio.reset_decoded()
+    group = shards.group(job.shard_index, job.num_shards)
+    if group is not None and job.overwrite:
+        raise UsageError("--overwrite cannot be given to a shard group (its tasks would clear each other's work): clear OUT once, then start the groups")
     ds = load_dataset(**job.dataset_options())
     try:
         plan = make_plan(len(ds), job.operation, job.params, job.prob, job.seed, job.copies)
     except ValueError as e:
         raise MixcliError(str(e)) from None
-    resuming = job.resume and state.has_run(job.out)
+    layout = shards.layout(len(plan.chunks), job.shard_size)
+    record = state.run_record(job, ds.digest, len(ds), len(layout))
+    # A shard group joins the run that other groups recorded in OUT; a whole run resumes one only when asked.
+    resuming = (job.resume or group is not None) and state.has_run(job.out)
     if job.resume and not resuming and job.out.is_dir() and any(job.out.iterdir()):
         raise MixcliError(f"nothing to resume in {job.out}: it holds no unfinished mixcli run")
     if job.dry_run:
         check_out(job.out, ds.inputs, reuse=job.overwrite or resuming)
         if resuming:
-            state.check(job.out, state.run_record(job, ds.digest, len(ds)))
+            state.check(job.out, record)
         return _dry_run(job, ds, plan, time.perf_counter() - start)
     prepare_out(job.out, ds.inputs, reuse=job.overwrite or resuming, masks=job.operation.masks)
     remove_temporaries(job.out)
-    record = state.run_record(job, ds.digest, len(ds))
     if resuming:
-        done = state.resume(job.out, record)
+        state.check(job.out, record)
+    elif group is not None:
+        state.join(job.out, record)
     else:
         for name in (CSV_NAME, SKIPPED_NAME):  # a stale table must never describe new images
             (job.out / name).unlink(missing_ok=True)
         state.start(job.out, record)
-        done = []
-    removed = 0
-    if done is not None:  # None: resuming a run that had already finished
-        names = output_names(ds.images, FORMATS[job.fmt], job.copies, job.keep_originals)
-        masks = mask_names(names) if job.operation.masks else None
+    mine = [s for s in range(len(layout)) if group is None or s % group[1] == group[0]]
+    todo = [s for s in mine if not state.shard_done(job.out, s)]
+    names = output_names(ds.images, FORMATS[job.fmt], job.copies, job.keep_originals)
+    masks = mask_names(names) if job.operation.masks else None
+    if todo:
         work = Work(
             job=job, plan=plan, files=ds.files, outputs=[job.out / n for n in names],
             masks=[job.out / n for n in masks] if masks else None, stop=threading.Event(),
             folder_of=_folder_of(job, ds) if job.out_layout == "folders" else None,
         )
-        results = _apply(work, done, progress)
-        listed = _write_tables(job, ds, names, masks, results)
+        _apply(work, {s: layout[s] for s in todo}, lambda s, results: _finish_shard(job, ds, names, masks, s, results), progress)
+    if group is not None:
+        return _group_summary(job, layout, mine, group, time.perf_counter() - start)
+    removed = 0
+    if not (job.out / CSV_NAME).is_file() or todo:
+        listed = shards.merge(job.out, len(layout), CSV_NAME, SKIPPED_NAME)
         if job.overwrite or resuming:  # files of an earlier run; a new run starts in an empty OUT
             removed = remove_unlisted(job.out, listed)
-        state.finish(job.out)
+        state.finish(job.out, len(layout))
     return {**_summary(job, ds, time.perf_counter() - start), "removed": removed}
+
+
+def merge(out: Path) -> dict:
+    """`mixcli merge OUT`: train.csv (and skipped.csv) from the shards every group has finished."""
+    start = time.perf_counter()
+    if not state.has_run(out):
+        raise MixcliError(f"{out} holds no mixcli run to merge")
+    record = state.read_record(out)
+    count = record.get("shards")
+    if not isinstance(count, int):
+        raise MixcliError(f"{out / '.mixcli' / state.RUN} records no shards: it was written by another mixcli version")
+    shards.merge(out, count, CSV_NAME, SKIPPED_NAME)
+    state.finish(out, count)
+    return {**_table_counts(out), "out": str(out), "csv": str(out / CSV_NAME), "shards": count, "seconds": round(time.perf_counter() - start, 3)}
+
+
+def _finish_shard(job: Job, ds: Dataset, names: list[str], masks: list[str] | None, s: int, results: list[ChunkResult]) -> None:
+    """Shard s's chunks are all written: its part of train.csv and its stats."""
+    from collections import Counter
+
+    rows, g = gather(results)
+    table = output_table(job, ds, [names[r] for r in rows], masks and [masks[r] for r in rows], g)
+    table.insert(0, shards.ROW, [r for r, row in zip(rows, g) if not row[5]])
+    stats = {
+        "shard": s, "rows": len(table), "ops": dict(Counter(table["op"])),
+        "skipped": [[i, image, error] for i, image, error in skipped_rows(ds, g)],
+        "seconds": round(sum(r.seconds for r in results), 3),
+    }
+    state.finish_shard(job.out, s, shards.part(table), stats)
 
 
 def hold_freed_memory() -> None:
@@ -140,77 +183,95 @@ def _dry_run(job: Job, ds: Dataset, plan, seconds: float) -> dict:
     }
 
 
-def _apply(work: Work, done: list[ChunkResult], progress: bool) -> list[ChunkResult]:
-    """Run the chunks not in `done` on job.n_workers threads; journal each as it finishes."""
+def _apply(work: Work, pending: dict, on_done, progress: bool) -> None:
+    """Run the chunks of the shards in `pending` (shard -> its chunk ids) on job.n_workers threads,
+    but those their journals hold; journal each chunk as it finishes, and hand each shard's
+    results to on_done(shard, results) once all its chunks are in."""
     import cv2
     from tqdm import tqdm
 
     cv2.setNumThreads(1)  # the pool is the parallelism; cv2's own threads would oversubscribe
-    job = work.job
-    if np.count_nonzero(work.plan.mixed) >= ops.WORTH_LOADING:
+    job, plan = work.job, work.plan
+    if np.count_nonzero(plan.mixed) >= ops.WORTH_LOADING:
         ops.try_load_kernels()  # before the pool: loading beside busy workers costs them more
-    results = list(done)
-    finished = {r.chunk for r in done}
-    todo = iter([c for c in range(len(work.plan.chunks)) if c not in finished])
-    rows_done = sum(len(r.rows) for r in done)
-    bar = tqdm(total=len(work.outputs), initial=rows_done, file=sys.stderr, disable=None if progress else True, unit="img", leave=False)
-    pending: set = set()
+    shard_of = {c: s for s, chunks in pending.items() for c in chunks}
+    results = {s: state.journal(job.out, s) for s in pending}
+    left = {s: len(pending[s]) - len(results[s]) for s in pending}
+    for s in [s for s in pending if left[s] == 0]:  # killed between its last chunk and its stats
+        on_done(s, results.pop(s))
+    finished = {r.chunk for rs in results.values() for r in rs}
+    todo = iter([c for s in sorted(pending) for c in pending[s] if c not in finished])
+    per_input = job.copies + (1 if job.keep_originals else 0)
+    total = per_input * sum(len(plan.chunks[c]) for c in shard_of)
+    rows_done = per_input * sum(len(plan.chunks[r.chunk]) for rs in results.values() for r in rs)
+    bar = tqdm(total=total, initial=rows_done, file=sys.stderr, disable=None if progress else True, unit="img", leave=False)
+    in_flight: set = set()
 
     def collect(futures) -> None:
+        nonlocal rows_done
         for future in futures:
             result = future.result()
-            state.append(job.out, result)
-            results.append(result)
+            s = shard_of[result.chunk]
+            state.append(job.out, s, result)
+            results[s].append(result)
+            left[s] -= 1
+            rows_done += len(result.rows)
             bar.update(len(result.rows))
+            if left[s] == 0:
+                on_done(s, results.pop(s))
 
     with bar, ThreadPoolExecutor(job.n_workers) as pool:
         try:
             while True:
                 for chunk in todo:
-                    pending.add(pool.submit(run_chunk, work, chunk))
-                    if len(pending) >= 2 * job.n_workers:
+                    in_flight.add(pool.submit(run_chunk, work, chunk))
+                    if len(in_flight) >= 2 * job.n_workers:
                         break
-                if not pending:
+                if not in_flight:
                     break
-                finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
+                finished_now, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 collect(finished_now)
         except BaseException as e:
             work.stop.set()
-            for future in pending:
+            for future in in_flight:
                 future.cancel()
-            wait(pending)
+            wait(in_flight)
             # Keep what finished while stopping: a resume need not redo it.
-            collect(f for f in pending if f.done() and not f.cancelled() and f.exception() is None)
+            collect(f for f in in_flight if f.done() and not f.cancelled() and f.exception() is None)
             if isinstance(e, (KeyboardInterrupt, Interrupted)):
-                rows = sum(len(r.rows) for r in results)
-                raise RunInterrupted(f"interrupted after {rows} of {len(work.outputs)} rows; rerun the same command with --resume to finish") from None
+                raise RunInterrupted(f"interrupted after {rows_done} of {total} rows; rerun the same command with --resume to finish") from None
             raise
-    return results
 
 
-def _write_tables(job: Job, ds: Dataset, names: list[str], masks: list[str] | None, results: list[ChunkResult]) -> list[str]:
-    """skipped.csv (if any row was skipped), then train.csv: the last file written. Return the
-    files train.csv lists (images and masks, relative to OUT)."""
-    rows = gather(len(names), results)
-    table, skipped = output_table(job, ds, names, masks, rows), skipped_table(ds, rows)
-    if len(skipped):
-        write_atomic(job.out / SKIPPED_NAME, skipped.to_csv(index=False, lineterminator="\n").encode())
-    write_atomic(job.out / CSV_NAME, table.to_csv(index=False, lineterminator="\n").encode())
-    return table["image"].tolist() + [m for m in table["mask"] if m]
+def _table_counts(out: Path) -> dict:
+    """Rows per op and the skipped images, read back from the written tables."""
+    import pandas as pd
+
+    table = pd.read_csv(out / CSV_NAME, usecols=["op"], keep_default_na=False)
+    skipped_csv = out / SKIPPED_NAME
+    skipped = pd.read_csv(skipped_csv, keep_default_na=False).image.tolist() if skipped_csv.is_file() else []
+    return {"rows": len(table), **{op: int((table.op == op).sum()) for op in (*REGISTRY, NONE)}, "skipped": len(skipped), "skipped_images": skipped}
+
+
+def _group_summary(job: Job, layout: list, mine: list[int], group: tuple[int, int], seconds: float) -> dict:
+    """What a shard group wrote (its shards' stats), and how many shards of the run are done."""
+    stats = [state.shard_stats(job.out, s) for s in mine]
+    skipped = sorted(tuple(x) for st in stats for x in st["skipped"])
+    return {
+        "rows": sum(st["rows"] for st in stats), **{op: sum(st["ops"].get(op, 0) for st in stats) for op in (*REGISTRY, NONE)},
+        "skipped": len(skipped), "skipped_images": [image for _, image, _ in skipped],
+        "out": str(job.out), "csv": None, "group": list(group), "shards": mine,
+        "missing": shards.missing(job.out, len(layout)), "workers": job.n_workers, "kernels": ops.active(),
+        "decoders": {f"{name} {imageio.decoder_versions()[name]}": n for name, n in imageio.decoded().items()},
+        "seconds": round(seconds, 3),
+    }
 
 
 def _summary(job: Job, ds: Dataset, seconds: float) -> dict:
     """Counts read back from the written tables (so a finished resume reports the same)."""
-    import pandas as pd
-
-    table = pd.read_csv(job.out / CSV_NAME, usecols=["op"], keep_default_na=False)
-    skipped_csv = job.out / SKIPPED_NAME
-    skipped = pd.read_csv(skipped_csv, keep_default_na=False).image.tolist() if skipped_csv.is_file() else []
-    counts = {op: int((table.op == op).sum()) for op in (*REGISTRY, NONE)}
     return {
-        "rows": len(table), **counts, "skipped": len(skipped), "skipped_images": skipped,
-        "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": len(ds.classes),
+        **_table_counts(job.out), "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": len(ds.classes),
         "workers": job.n_workers, "kernels": ops.active(),
-        "decoders": {f"{name} {imageio.decoder_versions()[name]}": n for name, n in imageio.decoded().items()}, "seconds": round(seconds, 3),
-        "ignored_columns": ds.ignored_columns,
+        "decoders": {f"{name} {imageio.decoder_versions()[name]}": n for name, n in imageio.decoded().items()},
+        "seconds": round(seconds, 3), "ignored_columns": ds.ignored_columns,
     }

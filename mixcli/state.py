@@ -1,8 +1,15 @@
-"""A run's record in OUT/.mixcli: the options it was started with and a journal of finished chunks.
+"""A run's record in OUT/.mixcli: the options it was started with, and its shards' progress.
 
-A chunk's journal line is appended only after all its files are renamed into place, so a run
-killed at any moment can be resumed from the journal: finished chunks are kept, the others
-redone. Everything is deterministic per chunk, so the result is the same bytes either way.
+The plan's chunks are grouped into fixed shards (mixcli.shards). While a shard runs, each
+finished chunk is appended to its journal, only after all its files are in place; a finished
+shard leaves its part of train.csv and, written last, its stats, which mark it done. A run
+killed at any moment is resumed from these: done shards are kept, the chunks in a journal are
+kept, the rest is redone. Everything is deterministic per chunk: the same bytes either way.
+
+    OUT/.mixcli/run.json                  options, input digest, rows, shards
+    OUT/.mixcli/shards/000003.journal     finished chunks of shard 3, while it runs
+    OUT/.mixcli/shards/000003.csv         its rows of train.csv (first column: the output row)
+    OUT/.mixcli/shards/000003.json        its stats: rows, per-op counts, skipped rows, seconds
 """
 
 import json
@@ -15,71 +22,117 @@ from .mixing import ChunkResult
 from .writer import STATE, write_atomic
 
 RUN = "run.json"
-JOURNAL = "journal.jsonl"
+SHARDS = "shards"
 # Options that change no output byte: a resume may differ in these.
 _OPTION = {"op": "command", "fmt": "--format"}  # Job fields whose option is named otherwise
-_FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume", "dry_run"}
+_FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume", "dry_run", "num_shards", "shard_index"}
 
 
-def run_record(job, digest: str, rows: int) -> dict:
-    """What makes OUT what it is: the version, the options and the input's digest (of the CSV's
-    bytes, or of the class-folder listing)."""
+def run_record(job, digest: str, rows: int, shards: int) -> dict:
+    """What makes OUT what it is: the version, the options, the input's digest (of the CSV's
+    bytes, or of the class-folder listing), and the number of shards."""
     opts = {k: v for k, v in asdict(job).items() if k not in _FREE}
     opts.update(opts.pop("params"))  # an operation's options are recorded beside the shared ones
     opts = json.loads(json.dumps(opts, default=str))
-    return {"mixcli": __version__, "options": opts, "input_sha256": digest, "rows": rows}
+    return {"mixcli": __version__, "options": opts, "input_sha256": digest, "rows": rows, "shards": shards}
 
 
 def start(out: Path, record: dict) -> None:
-    """Record a new run in OUT (an empty journal)."""
-    state = out / STATE
-    state.mkdir(exist_ok=True)  # prepare_out has refused a symlink here
-    write_atomic(state / RUN, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
-    write_atomic(state / JOURNAL, b"")
+    """Record a new run in OUT, with no shard done."""
+    folder = shards_folder(out)
+    folder.mkdir(parents=True, exist_ok=True)  # prepare_out has refused a symlinked OUT/.mixcli
+    if folder.is_symlink():
+        raise MixcliError(f"{folder} is not a plain folder: refusing to write through it")
+    for p in folder.iterdir():
+        p.unlink()
+    write_atomic(out / STATE / RUN, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+
+
+def join(out: Path, record: dict) -> None:
+    """Take part in the run recorded in OUT (a shard group of an array job), or start it."""
+    if has_run(out):
+        check(out, record)
+        shards_folder(out).mkdir(exist_ok=True)
+    else:
+        shards_folder(out).mkdir(parents=True, exist_ok=True)
+        write_atomic(out / STATE / RUN, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
 
 
 def has_run(out: Path) -> bool:
     return (out / STATE / RUN).is_file()
 
 
-def check(out: Path, record: dict) -> None:
-    """Refuse to resume the run recorded in OUT with other options or input (reads only)."""
+def read_record(out: Path) -> dict:
     path = out / STATE / RUN
     try:
-        before = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         raise MixcliError(f"cannot read {path}: start again with --overwrite") from None
+
+
+def check(out: Path, record: dict) -> None:
+    """Refuse to resume the run recorded in OUT with other options or input (reads only)."""
+    before = read_record(out)
     if before != record:
         diff = _differences(before, record)
         raise MixcliError(f"{out} was started with other options or input ({diff}): rerun with those, or use --overwrite")
 
 
-def resume(out: Path, record: dict) -> list[ChunkResult] | None:
-    """The finished chunks of the run recorded in OUT (None if it is complete); refuse other options."""
-    check(out, record)
+def shards_folder(out: Path) -> Path:
+    return out / STATE / SHARDS
+
+
+def _name(s: int) -> str:
+    return f"{s:06d}"
+
+
+def shard_done(out: Path, s: int) -> bool:
+    return (shards_folder(out) / f"{_name(s)}.json").is_file()
+
+
+def shard_stats(out: Path, s: int) -> dict:
+    path = shards_folder(out) / f"{_name(s)}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise MixcliError(f"cannot read {path}: rerun that shard") from None
+
+
+def part_path(out: Path, s: int) -> Path:
+    return shards_folder(out) / f"{_name(s)}.csv"
+
+
+def journal(out: Path, s: int) -> list[ChunkResult]:
+    """The finished chunks of unfinished shard s (its journal rewritten without a line cut short)."""
+    path = shards_folder(out) / f"{_name(s)}.journal"
     done = []
-    journal = out / STATE / JOURNAL
-    if not journal.is_file() and (out / "train.csv").is_file():
-        return None
-    if journal.is_file():
-        for line in journal.read_text().splitlines():
+    if path.is_file():
+        for line in path.read_text().splitlines():
             try:
                 done.append(ChunkResult(**json.loads(line)))
             except (ValueError, TypeError):
                 break  # a line cut short by a kill: that chunk is redone
-    write_atomic(journal, "".join(json.dumps(asdict(r)) + "\n" for r in done).encode())
+        write_atomic(path, "".join(json.dumps(asdict(r)) + "\n" for r in done).encode())
     return done
 
 
-def append(out: Path, result: ChunkResult) -> None:
-    """Add a finished chunk to the journal."""
-    with open(out / STATE / JOURNAL, "a") as f:
+def append(out: Path, s: int, result: ChunkResult) -> None:
+    """Add a finished chunk to shard s's journal."""
+    with open(shards_folder(out) / f"{_name(s)}.journal", "a") as f:
         f.write(json.dumps(vars(result)) + "\n")  # its fields are plain lists: asdict's deep copy is not needed
 
 
-def finish(out: Path) -> None:
-    """Drop the journal once train.csv is in place; run.json stays as a record of how OUT was made."""
-    (out / STATE / JOURNAL).unlink(missing_ok=True)
+def finish_shard(out: Path, s: int, part: bytes, stats: dict) -> None:
+    """Shard s is done: its part of train.csv, then its stats (the mark), then no journal."""
+    write_atomic(part_path(out, s), part)
+    write_atomic(shards_folder(out) / f"{_name(s)}.json", (json.dumps(stats, sort_keys=True) + "\n").encode())
+    (shards_folder(out) / f"{_name(s)}.journal").unlink(missing_ok=True)
+
+
+def finish(out: Path, shards: int) -> None:
+    """train.csv is in place: the parts it was made from go; run.json and the stats stay as the record."""
+    for s in range(shards):
+        part_path(out, s).unlink(missing_ok=True)
 
 
 def _differences(before: dict, now: dict) -> str:

@@ -10,17 +10,17 @@ from .operations import REGISTRY
 from .writer import in_folder, label_folder
 
 
-def gather(n: int, results: list[ChunkResult]) -> list[tuple]:
-    """Per output row, in row order: (op, sources, weights, boxes, mask, error) from the chunks' results."""
-    by_row: list = [None] * n
+def gather(results: list[ChunkResult]) -> tuple[list[int], list[tuple]]:
+    """The output rows the chunks' results hold, in row order, and per row (op, sources, weights,
+    boxes, mask, error)."""
+    by_row: dict = {}
     for r in results:
         for k, i in enumerate(r.rows):
-            if by_row[i] is not None:
+            if i in by_row:
                 raise RuntimeError(f"row {i} is in two chunk results")
             by_row[i] = (r.op[k], r.sources[k], r.weights[k], r.boxes[k], r.mask[k], r.error[k])
-    if any(row is None for row in by_row):
-        raise RuntimeError("chunk results do not cover every row")
-    return by_row
+    rows = sorted(by_row)
+    return rows, [by_row[i] for i in rows]
 
 
 def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g: list[tuple]) -> pd.DataFrame:
@@ -53,11 +53,10 @@ def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g:
     return table[np.array(error) == ""].reset_index(drop=True)
 
 
-def skipped_table(ds: Dataset, g: list[tuple]) -> pd.DataFrame:
-    """skipped.csv: the input rows dropped by --skip-bad, once each in input order, with why (g: from gather)."""
+def skipped_rows(ds: Dataset, g: list[tuple]) -> list[tuple[int, str, str]]:
+    """The input rows dropped by --skip-bad, once each in input order: (row, image, why) (g: from gather)."""
     bad = {}
     for _, sources, _, _, _, error in g:
         if error:
             bad.setdefault(sources[0], error)
-    rows = sorted(bad)
-    return pd.DataFrame({"image": [ds.images[i] for i in rows], "error": [bad[i] for i in rows]})
+    return [(i, ds.images[i], bad[i]) for i in sorted(bad)]

@@ -51,4 +51,5 @@ def load(path: Path) -> np.ndarray:
 
 
 def out_files(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    """Every file under OUT but the shards' stats (their seconds differ from run to run)."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and not (p.parent.name == "shards" and p.suffix == ".json")}

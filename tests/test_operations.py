@@ -551,10 +551,9 @@ def _mixcli(op, data, out, *args):
 
 
 def _wait_for_journal(out: Path, proc, lines=2, timeout=120) -> bool:
-    journal = out / ".mixcli" / "journal.jsonl"
     end = time.monotonic() + timeout
-    while time.monotonic() < end and proc.poll() is None:
-        if journal.is_file() and journal.read_text().count("\n") >= lines:
+    while time.monotonic() < end and proc.poll() is None:  # finished chunks in the shards' journals
+        if sum(j.read_text().count("\n") for j in (out / ".mixcli" / "shards").glob("*.journal")) >= lines:
             return True
         time.sleep(0.005)
     return False

@@ -201,39 +201,72 @@ def test_out_images_symlink_is_refused(small_data, tmp_path):
 
 @pytest.fixture(params=["O_TMPFILE", "rename"])
 def write_path(request, monkeypatch):
-    """Run a test with each of write_atomic's two ways (the second is the one off Linux)."""
-    if request.param == "rename":
-        monkeypatch.setattr(writer, "_proc_fd", -1)
-    elif not hasattr(os, "O_TMPFILE"):
+    """Run a test with each of write_atomic's two ways (the second is the one off Linux), and
+    check that the first was really the one taken."""
+    monkeypatch.setitem(writer._tmpfile, "off", request.param == "rename")
+    monkeypatch.setitem(writer._tmpfile, "pid", None)
+    if request.param == "O_TMPFILE" and not hasattr(os, "O_TMPFILE"):
         pytest.skip("no O_TMPFILE on this platform")
-    return request.param
+    yield request.param
+    assert writer._tmpfile["off"] == (request.param == "rename")
 
 
 @pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="no O_TMPFILE on this platform")
+@pytest.mark.parametrize("existing", [False, True])
 @pytest.mark.parametrize("err", [errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP])
-def test_a_kernel_without_linkable_tmpfiles_falls_back_to_rename(tmp_path, monkeypatch, err):
-    monkeypatch.setattr(writer, "_proc_fd", None)
+def test_a_kernel_without_linkable_tmpfiles_falls_back_to_rename(tmp_path, monkeypatch, err, existing):
+    monkeypatch.setitem(writer._tmpfile, "off", False)
+    monkeypatch.setitem(writer._tmpfile, "pid", None)
+    real_link = os.link
 
-    def refused(*args, **kwargs):
+    def refused(src, dst, *args, **kwargs):
+        if Path(dst).exists():
+            raise FileExistsError(errno.EEXIST, "File exists")  # the kernel checks the name first
         raise OSError(err, os.strerror(err))
 
     monkeypatch.setattr(os, "link", refused)
+    if existing:
+        for k in range(3):
+            (tmp_path / f"f{k}").write_bytes(b"an earlier run's")
     for k in range(3):
         writer.write_atomic(tmp_path / f"f{k}", b"data %d" % k)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f0", "f1", "f2"]
-    assert (tmp_path / "f2").read_bytes() == b"data 2" and writer._proc_fd == -1
+    assert [(tmp_path / f"f{k}").read_bytes() for k in range(3)] == [b"data 0", b"data 1", b"data 2"]
+    assert writer._tmpfile["off"] and real_link is not refused
 
 
 def test_a_real_write_error_is_not_taken_for_a_missing_feature(tmp_path, monkeypatch):
-    def full(*args, **kwargs):
+    monkeypatch.setitem(writer._tmpfile, "off", not hasattr(os, "O_TMPFILE"))
+
+    def broken(*args, **kwargs):
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
-    monkeypatch.setattr(os, "link", full)
+    monkeypatch.setattr(os, "link", broken)
     if not hasattr(os, "O_TMPFILE"):
         pytest.skip("no O_TMPFILE on this platform")
     with pytest.raises(MixcliError, match="cannot write .*f0: Input/output error"):
         writer.write_atomic(tmp_path / "f0", b"data")
-    assert not any(tmp_path.iterdir())
+    assert not any(tmp_path.iterdir()) and not writer._tmpfile["off"]
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="no O_TMPFILE on this platform")
+def test_files_get_the_umask_and_a_forked_child_links_its_own_files(tmp_path, monkeypatch):
+    monkeypatch.setitem(writer._tmpfile, "pid", None)
+    old = os.umask(0o027)
+    try:
+        writer.write_atomic(tmp_path / "parent", b"p")
+        pid = os.fork()
+        if pid == 0:  # the child: /proc/self/fd must be its own, not the parent's
+            try:
+                writer.write_atomic(tmp_path / "child", b"c")
+                os._exit(0 if not writer._tmpfile["off"] and writer._tmpfile["pid"] == os.getpid() else 3)
+            except BaseException:
+                os._exit(4)
+        assert os.waitpid(pid, 0)[1] == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "child").read_bytes() == b"c" and (tmp_path / "parent").read_bytes() == b"p"
+    assert (tmp_path / "parent").stat().st_mode & 0o777 == 0o640
 
 
 def test_planted_temporary_symlink_is_not_followed(small_data, tmp_path, write_path):
@@ -394,10 +427,9 @@ def _start(data, out, *args):
 
 
 def _wait_for_journal(out: Path, proc, lines=2, timeout=120):
-    journal = out / ".mixcli" / "journal.jsonl"
     end = time.monotonic() + timeout
-    while time.monotonic() < end and proc.poll() is None:
-        if journal.is_file() and journal.read_text().count("\n") >= lines:
+    while time.monotonic() < end and proc.poll() is None:  # finished chunks in the shards' journals
+        if sum(j.read_text().count("\n") for j in (out / ".mixcli" / "shards").glob("*.journal")) >= lines:
             return True
         time.sleep(0.005)
     return False
@@ -448,7 +480,7 @@ def test_resume_with_other_options_is_refused(small_data, tmp_path):
 
     job = Job.make("mixup", small_data, out, alpha=0.2)
     (out / "images").mkdir()
-    state.start(out, state.run_record(job, load_dataset(small_data).digest, 12))
+    state.start(out, state.run_record(job, load_dataset(small_data).digest, 12, 1))
     result = invoke("mixup", small_data, out, "--resume", "--alpha", "0.4")
     assert result.exit_code == 1 and "--alpha 0.2 then 0.4" in result.stderr, result.output
     result = invoke("mixup", small_data, out, "--resume", "--alpha", "0.2", "-q")

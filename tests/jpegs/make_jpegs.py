@@ -28,11 +28,15 @@ def segment(marker: int, payload: bytes) -> bytes:
     return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
 
 
-def exif_block(orientation: int, order: str = "II", kind: int = 3, before: int = 1) -> bytes:
-    """An APP1 Exif payload whose IFD0 holds `before` other entries, then tag 0x0112 = orientation
-    as TIFF type `kind` (3 SHORT, 4 LONG), in byte order II or MM."""
+def exif_block(orientation: int, order: str = "II", kind: int = 3, before: int = 1, text_at: int | None = None) -> bytes:
+    """An APP1 Exif payload whose IFD0 holds `before` other entries (a 4-byte Make held in the
+    entry, or a 20-byte one at offset text_at), then tag 0x0112 = orientation as TIFF type `kind`
+    (3 SHORT, 4 LONG), in byte order II or MM."""
     e = "<" if order == "II" else ">"
-    entries = [struct.pack(e + "HHI4s", 0x010F, 2, 4, b"abc\x00") for _ in range(before)]
+    if text_at is None:
+        entries = [struct.pack(e + "HHI4s", 0x010F, 2, 4, b"abc\x00") for _ in range(before)]
+    else:
+        entries = [struct.pack(e + "HHII", 0x010F, 2, 20, text_at) for _ in range(before)]
     value = struct.pack(e + "H", orientation) + b"\x00\x00" if kind == 3 else struct.pack(e + "I", orientation)
     entries.append(struct.pack(e + "HHI", 0x0112, kind, 1) + value)
     ifd = struct.pack(e + "H", len(entries)) + b"".join(entries) + struct.pack(e + "I", 0)
@@ -94,6 +98,10 @@ def main() -> None:
     files["exif_after_xmp_6.jpg"] = exif_jpeg(base, XMP, exif_block(6))
     files["exif_twice_6_3.jpg"] = exif_jpeg(base, exif_block(6), exif_block(3))  # the first Exif block counts
     files["exif_bad_ifd.jpg"] = exif_jpeg(base, exif_block(6)[:-14])  # IFD0 cut short: left to OpenCV
+    files["exif_make_outside_6.jpg"] = exif_jpeg(base, exif_block(6, text_at=5000))  # OpenCV stops at the Make
+    files["exif_make_inside_6.jpg"] = exif_jpeg(base, exif_block(6, text_at=8))  # 20 bytes from the header on: inside
+    for h, w in ((3, 3), (5, 4), (9, 13)):
+        cv(f"tiny{w}x{h}.jpg", cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA))
     files["exif_bad_order.jpg"] = exif_jpeg(base, b"Exif\x00\x00XX" + exif_block(6)[8:])
 
     # Data where a marker should be: libjpeg warns ("extraneous bytes before marker") and decodes on.

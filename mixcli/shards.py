@@ -1,0 +1,123 @@
+"""Shards: fixed groups of the plan's chunks, so that one run can be spread over many processes.
+
+A shard is --shard-size input rows' worth of consecutive chunks of the seeded plan. The plan
+alone says what every chunk writes, so the output depends neither on the shard size nor on
+where, when or how often a shard ran. Shard group I of N is the shards s with s % N == I.
+The merge joins the shards' parts of train.csv in output-row order, reading one line of each
+at a time.
+"""
+
+import contextlib
+import csv
+import heapq
+import io
+import os
+from pathlib import Path
+
+from . import state
+from .errors import MixcliError, UsageError
+from .plan import CHUNK
+from .writer import write_atomic, write_with
+
+DEFAULT_SIZE = 10_000
+ROW = "_row"  # a part's first column: the output row, the merge's key
+
+
+def layout(chunks: int, shard_size: int) -> list[range]:
+    """The chunk ids of each shard."""
+    per = shard_size // CHUNK
+    return [range(i, min(i + per, chunks)) for i in range(0, chunks, per)]
+
+
+def group(shard_index: int | None, num_shards: int | None, env=os.environ) -> tuple[int, int] | None:
+    """(I, N): the shard group to run, from the options, else from a Slurm array, Slurm's tasks or a
+    Kubernetes Indexed Job; None: the whole run (and the merge). An environment with one task is
+    the whole run."""
+    if shard_index is not None or num_shards is not None:
+        if num_shards is None:
+            raise UsageError("--shard-index needs --num-shards (or use --shards I/N)")
+        if shard_index is None:
+            index = env.get("JOB_COMPLETION_INDEX")
+            if index is None or not index.isdigit():
+                raise UsageError("--num-shards needs --shard-index (or a Kubernetes JOB_COMPLETION_INDEX)")
+            shard_index = int(index)
+        found = (shard_index, num_shards)
+    elif _ints(env, "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"):
+        task, count = _ints(env, "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT")
+        found = (task - int(env.get("SLURM_ARRAY_TASK_MIN", "0") or 0), count)
+    elif _ints(env, "SLURM_PROCID", "SLURM_NTASKS"):
+        found = _ints(env, "SLURM_PROCID", "SLURM_NTASKS")
+    else:
+        return None
+    i, n = found
+    if n < 1 or not 0 <= i < n:
+        raise UsageError(f"shard group {i} of {n} does not exist: the index must be in [0, {n})")
+    if n == 1 and shard_index is None:
+        return None
+    return found
+
+
+def _ints(env, *names: str) -> tuple[int, ...] | None:
+    values = [env.get(name, "") for name in names]
+    return tuple(int(v) for v in values) if all(v.isdigit() for v in values) else None
+
+
+def parse(text: str) -> tuple[int, int]:
+    """'I/N' -> (I, N)."""
+    parts = text.split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise UsageError(f"--shards must look like 3/8 (group 3 of 8), got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def part(table) -> bytes:
+    """A shard's part of train.csv: its table (with the output row as first column ROW) as CSV."""
+    return table.to_csv(index=False, lineterminator="\n").encode()
+
+
+def missing(out: Path, shards: int) -> list[int]:
+    return [s for s in range(shards) if not state.shard_done(out, s)]
+
+
+def merge(out: Path, shards: int, csv_name: str, skipped_name: str) -> list[str]:
+    """Write OUT/train.csv (and skipped.csv) from every shard's part; return the files train.csv
+    lists (relative to OUT). Raises MixcliError naming the shards not done."""
+    absent = missing(out, shards)
+    if absent:
+        names = ", ".join(str(s) for s in absent[:20]) + (", ..." if len(absent) > 20 else "")
+        raise MixcliError(f"{len(absent)} of {shards} shards are not done ({names}): run them, then merge again")
+    skipped = sorted(tuple(x) for s in range(shards) for x in state.shard_stats(out, s)["skipped"])
+    if skipped:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["image", "error"])
+        w.writerows((image, error) for _, image, error in skipped)
+        write_atomic(out / skipped_name, buf.getvalue().encode())
+    else:
+        (out / skipped_name).unlink(missing_ok=True)
+    listed: list[str] = []
+
+    def fill(f) -> None:
+        listed.clear()
+        with contextlib.ExitStack() as stack:
+            readers = [csv.reader(stack.enter_context(open(state.part_path(out, s), newline="", encoding="utf-8"))) for s in range(shards)]
+            headers = [next(r, None) for r in readers]
+            header = headers[0]
+            if header is None or header[0] != ROW or any(h != header for h in headers):
+                raise MixcliError(f"the shards' parts in {state.shards_folder(out)} do not agree: rerun with --overwrite")
+            image_col, mask_col = header.index("image"), header.index("mask")
+            text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
+            w = csv.writer(text, lineterminator="\n")
+            w.writerow(header[1:])
+            for row in heapq.merge(*readers, key=lambda row: int(row[0])):
+                w.writerow(row[1:])
+                listed.append(row[image_col])
+                if row[mask_col]:
+                    listed.append(row[mask_col])
+            text.detach()
+
+    lost = [s for s in range(shards) if not state.part_path(out, s).is_file()]
+    if lost:
+        raise MixcliError(f"the parts of train.csv of shards {', '.join(map(str, lost[:20]))} are missing from {state.shards_folder(out)}: rerun with --overwrite")
+    write_with(out / csv_name, fill)
+    return listed

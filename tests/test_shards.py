@@ -1,0 +1,139 @@
+"""Shards: shard groups run in any order, any number of times, merged, equal one local run byte for byte."""
+
+import json
+import random
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import out_files, write_dataset
+from mixcli import shards
+from mixcli.cli import app
+from mixcli.errors import UsageError
+
+runner = CliRunner()
+
+
+def invoke(*args, env=None):
+    return runner.invoke(app, [str(a) for a in args], env=env)
+
+
+@pytest.fixture(scope="module")
+def data100(tmp_path_factory):
+    root = tmp_path_factory.mktemp("d")
+    shapes = [(12 + k % 5, 10 + k % 7) for k in range(100)]
+    return write_dataset(root, shapes, [k % 4 for k in range(100)])
+
+
+def visible(out):
+    """OUT as one machine writes it: everything but the hidden record under OUT/.mixcli."""
+    return {k: v for k, v in out_files(out).items() if not k.startswith(".mixcli")}
+
+
+CASES = {
+    "mixup": ["mixup", "--alpha", "0.4", "--prob", "0.7"],
+    "mosaic copies": ["mosaic", "--copies", "2", "--keep-originals", "--format", "png"],
+    "fmix": ["fmix"],
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("n", [1, 3, 7])
+def test_shard_groups_in_any_order_merge_to_the_local_run(data100, tmp_path, case, n):
+    args = CASES[case]
+    local = tmp_path / "local"
+    assert invoke(args[0], data100, local, *args[1:], "--shard-size", "16", "--seed", "5", "-q").exit_code == 0
+    out = tmp_path / "sharded"
+    order = list(range(n)) + [0, n - 1]  # two groups run twice
+    random.Random(n).shuffle(order)
+    for i in order:
+        r = invoke(args[0], data100, out, *args[1:], "--shard-size", "16", "--seed", "5", "--shards", f"{i}/{n}", "--json", "-q")
+        assert r.exit_code == 0, r.output
+        summary = json.loads(r.stdout)
+        assert summary["group"] == [i, n] and summary["shards"] == [s for s in range(7) if s % n == i]
+        assert not (out / "train.csv").exists()
+    assert json.loads(r.stdout)["missing"] == []
+    merged = invoke("merge", out, "--json", "-q")
+    assert merged.exit_code == 0, merged.output
+    assert json.loads(merged.stdout)["shards"] == 7
+    assert visible(out) == visible(local)
+
+
+def test_the_output_does_not_depend_on_the_shard_size(data100, tmp_path):
+    outs = []
+    for size in (16, 48, 10000):
+        out = tmp_path / f"s{size}"
+        assert invoke("cutmix", data100, out, "--shard-size", size, "--seed", "2", "-q").exit_code == 0
+        outs.append(visible(out))
+    assert outs[0] == outs[1] == outs[2]
+    assert len(list((tmp_path / "s16" / ".mixcli" / "shards").glob("*.json"))) == 7
+
+
+def test_merge_names_the_missing_shards(data100, tmp_path):
+    out = tmp_path / "o"
+    for i in (0, 2):
+        assert invoke("mixup", data100, out, "--shard-size", "16", "--shards", f"{i}/3", "-q").exit_code == 0
+    r = invoke("merge", out)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert "2 of 7 shards are not done (1, 4)" in r.stderr, r.stderr
+    assert not (out / "train.csv").exists()
+    assert invoke("mixup", data100, out, "--shard-size", "16", "--shards", "1/3", "-q").exit_code == 0
+    assert invoke("merge", out, "-q").exit_code == 0 and (out / "train.csv").is_file()
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, None),
+    ({"SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_COUNT": "4"}, (2, 4)),
+    ({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_PROCID": "0", "SLURM_NTASKS": "2"}, (3, 4)),
+    ({"SLURM_PROCID": "1", "SLURM_NTASKS": "2"}, (1, 2)),
+    ({"SLURM_PROCID": "0", "SLURM_NTASKS": "1"}, None),  # one task: the whole run
+    ({"JOB_COMPLETION_INDEX": "5"}, None),  # an index without --num-shards says nothing
+])
+def test_the_environment_picks_the_group(env, expected):
+    assert shards.group(None, None, env) == expected
+
+
+def test_explicit_options_win_over_the_environment():
+    env = {"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", "JOB_COMPLETION_INDEX": "2"}
+    assert shards.group(0, 3, env) == (0, 3)
+    assert shards.group(None, 5, env) == (2, 5)  # a Kubernetes Indexed Job: --num-shards and the index
+    with pytest.raises(UsageError, match="index must be in"):
+        shards.group(3, 3, {})
+    with pytest.raises(UsageError, match="needs --shard-index"):
+        shards.group(None, 3, {})
+
+
+def test_a_slurm_array_task_runs_its_group(data100, tmp_path):
+    env = {"SLURM_ARRAY_TASK_ID": "11", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_COUNT": "3"}
+    r = invoke("mixup", data100, tmp_path / "o", "--shard-size", "16", "--json", "-q", env=env)
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert s["group"] == [1, 3] and s["shards"] == [1, 4] and s["missing"] == [0, 2, 3, 5, 6]
+    assert sorted(p.name for p in (tmp_path / "o" / ".mixcli" / "shards").glob("*.json")) == ["000001.json", "000004.json"]
+
+
+def test_a_group_refuses_overwrite_and_another_run(data100, tmp_path):
+    out = tmp_path / "o"
+    r = invoke("mixup", data100, out, "--shards", "0/2", "--overwrite")
+    assert r.exit_code == 2 and "--overwrite cannot be given to a shard group" in r.stderr
+    assert invoke("mixup", data100, out, "--shard-size", "16", "--shards", "0/2", "-q").exit_code == 0
+    r = invoke("mixup", data100, out, "--shard-size", "16", "--shards", "1/2", "--alpha", "0.3")
+    assert r.exit_code == 1 and "--alpha 1.0 then 0.3" in r.stderr, r.stderr
+    r = invoke("mixup", data100, out, "--shard-size", "32", "--shards", "1/2")
+    assert r.exit_code == 1 and "--shard-size 16 then 32" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("bad", ["3", "1/", "a/2", "2/2"])
+def test_bad_shards_option(data100, tmp_path, bad):
+    r = invoke("mixup", data100, tmp_path / "o", "--shards", bad)
+    assert r.exit_code == 2 and r.stderr.startswith("mixcli: error:") and r.stderr.count("\n") == 1, r.output
+
+
+def test_bad_shard_size(data100, tmp_path):
+    r = invoke("mixup", data100, tmp_path / "o", "--shard-size", "20")
+    assert r.exit_code == 2 and "--shard-size must be a positive multiple of 16" in r.stderr
+
+
+def test_merge_of_nothing(tmp_path):
+    r = invoke("merge", tmp_path)
+    assert r.exit_code == 1 and "holds no mixcli run to merge" in r.stderr
