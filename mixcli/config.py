@@ -39,6 +39,7 @@ class Job:
     skip_bad: bool = False
     dry_run: bool = False
     out_layout: str = "flat"
+    label_format: str = "dense"
     shard_size: int = 10_000
     num_shards: int | None = None
     shard_index: int | None = None
@@ -76,6 +77,8 @@ class Job:
             raise UsageError("--label-sep must not be empty")
         if self.out_layout not in ("flat", "folders"):
             raise UsageError(f"--out-layout must be flat or folders, got {self.out_layout!r}")
+        if self.label_format not in ("dense", "sparse"):
+            raise UsageError(f"--label-format must be dense or sparse, got {self.label_format!r}")
         if self.copies < 1:
             raise UsageError(f"--copies must be >= 1, got {self.copies}")
         if not 0 <= self.label_smoothing < 1:

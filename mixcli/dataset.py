@@ -28,6 +28,7 @@ import pandas as pd
 from .errors import MixcliError, UsageError, listing
 
 SOFT_PREFIX = "p_"
+SPARSE_COLUMN = "soft_label"  # --label-format sparse: class:weight pairs joined by ';'
 STDIN = Path("-")  # --csv -: the CSV comes on standard input
 # Files a class folder's images are recognised by (case-insensitive); hidden files are skipped.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -90,7 +91,7 @@ def load_dataset(
     used = _soft_columns(table.columns, soft)
     classes, targets = _targets(table, used, _name(csv), label_sep)
     files = [root / name for name in images]
-    ignored = [c for c in table.columns if c.startswith(SOFT_PREFIX) and c not in used]
+    ignored = [c for c in table.columns if (c.startswith(SOFT_PREFIX) or c == SPARSE_COLUMN) and c not in used]
     return Dataset(
         csv=csv, root=root, images=images, files=files, classes=classes, targets=targets,
         digest=hashlib.sha256(raw).hexdigest(), ignored_columns=ignored,
@@ -158,10 +159,11 @@ def _csv_bytes(csv: Path) -> bytes:
 
 
 def _soft_columns(columns, soft: bool = False) -> list[str]:
-    """The p_<class> columns that are soft labels: all of them when there is no label column,
-    the CSV is a mixcli output or `soft` asks so; else none (a user's p_value is just data)."""
+    """The columns that are soft labels (a mixcli output's soft_label column, else its p_<class>
+    columns): when there is no label column, the CSV is a mixcli output or `soft` asks so; else
+    none (a user's p_value is just data)."""
     columns = list(columns)
-    prefixed = [c for c in columns if c.startswith(SOFT_PREFIX)]
+    prefixed = [SPARSE_COLUMN] if SPARSE_COLUMN in columns else [c for c in columns if c.startswith(SOFT_PREFIX)]
     chained = all(c in columns for c in OUTPUT_COLUMNS)
     return prefixed if soft or chained or "label" not in columns else []
 
@@ -222,6 +224,8 @@ def _roots(data: Path) -> list[Path]:
 
 def _targets(table: pd.DataFrame, soft: list[str], name: str, label_sep: str | None = None) -> tuple[list, np.ndarray]:
     """Sorted classes and a (rows, classes) float64 array of label weights (soft: the p_ columns to read, or none)."""
+    if soft == [SPARSE_COLUMN]:
+        return _sparse_targets(table[SPARSE_COLUMN].tolist(), name)
     if soft:
         classes, conv = _sorted_classes([c[len(SOFT_PREFIX):] for c in soft])
         column = {conv(c[len(SOFT_PREFIX):]): c for c in soft}
@@ -239,6 +243,26 @@ def _targets(table: pd.DataFrame, soft: list[str], name: str, label_sep: str | N
         if empty:
             raise MixcliError(f"{name}: no class in the label of {len(empty)} row(s): {_rows(empty)}")
     return _hard_targets(labels, label_sep)
+
+
+def _sparse_targets(values: list[str], name: str) -> tuple[list, np.ndarray]:
+    """Classes and targets from soft_label values (class:weight pairs joined by ';')."""
+    try:
+        rows = [[(c.strip(), float(w)) for c, _, w in (pair.rpartition(":") for pair in v.split(";"))] for v in values]
+    except ValueError:
+        rows = None
+    if rows is None or any(not c for pairs in rows for c, _ in pairs):
+        raise MixcliError(f"{name}: {SPARSE_COLUMN} must hold class:weight pairs joined by ';'")
+    classes, conv = _sorted_classes([c for pairs in rows for c, _ in pairs])
+    index = {c: k for k, c in enumerate(classes)}
+    targets = np.zeros((len(values), len(classes)))
+    for r, pairs in enumerate(rows):
+        for c, w in pairs:
+            targets[r, index[conv(c)]] += w
+    bad = np.flatnonzero(~np.isfinite(targets).all(axis=1) | (targets < 0).any(axis=1))
+    if len(bad):
+        raise MixcliError(f"{name}: label weights must be finite and >= 0, not in row(s) {_rows(bad)}")
+    return classes, targets
 
 
 def _split(label: str, sep: str) -> list[str]:

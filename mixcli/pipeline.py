@@ -46,6 +46,8 @@ def run(job: Job, progress: bool = True) -> dict:
     if group is not None and job.overwrite:
         raise UsageError("--overwrite cannot be given to a shard group (its tasks would clear each other's work): clear OUT once, then start the groups")
     ds = load_dataset(**job.dataset_options())
+    if job.label_format == "sparse" and any(";" in str(c) for c in ds.classes):
+        raise MixcliError(f"--label-format sparse joins classes with ';', which class {next(str(c) for c in ds.classes if ';' in str(c))!r} holds: use dense")
     try:
         plan = make_plan(len(ds), job.operation, job.params, job.prob, job.seed, job.copies)
     except ValueError as e:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from . import labels
-from .dataset import SOFT_PREFIX, Dataset
+from .dataset import SOFT_PREFIX, SPARSE_COLUMN, Dataset
 from .mixing import ChunkResult
 from .operations import REGISTRY
 from .writer import in_folder, label_folder
@@ -35,10 +35,14 @@ def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g:
     hard = labels.hard_labels(targets, ds.classes, job.label_sep)
     if job.out_layout == "folders":  # images/<label>/<name>, as mixing.run_chunk wrote them
         names = [in_folder(name, label_folder(label)) for name, label in zip(names, hard)]
+    if job.label_format == "sparse":
+        soft = {SPARSE_COLUMN: sparse_labels(targets, ds.classes)}
+    else:
+        soft = {f"{SOFT_PREFIX}{c}": targets[:, k] for k, c in enumerate(ds.classes)}
     table = pd.DataFrame({
         "image": names,
         "label": hard,
-        **{f"{SOFT_PREFIX}{c}": targets[:, k] for k, c in enumerate(ds.classes)},
+        **soft,
         "op": list(op),
         "source_a": [ds.images[s[0]] for s in sources],
         "source_b": [ds.images[s[1]] if len(s) > 1 else "" for s in sources],
@@ -51,6 +55,16 @@ def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g:
     table["boxes"] = [";".join(f"{x1} {y1} {x2} {y2}" for y1, y2, x1, x2 in b) for b in boxes]
     table["mask"] = [masks[i] if m else "" for i, m in enumerate(has_mask)]
     return table[np.array(error) == ""].reset_index(drop=True)
+
+
+def sparse_labels(targets: np.ndarray, classes: list) -> list[str]:
+    """Each row's label weights as class:weight pairs joined by ';', in class order, zeros left out."""
+    names = [str(c) for c in classes]
+    rows, cols = np.nonzero(targets)
+    out = [[] for _ in range(len(targets))]
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        out[r].append(f"{names[c]}:{float(targets[r, c])!r}")
+    return [";".join(pairs) for pairs in out]
 
 
 def skipped_rows(ds: Dataset, g: list[tuple]) -> list[tuple[int, str, str]]:

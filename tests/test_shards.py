@@ -137,3 +137,27 @@ def test_bad_shard_size(data100, tmp_path):
 def test_merge_of_nothing(tmp_path):
     r = invoke("merge", tmp_path)
     assert r.exit_code == 1 and "holds no mixcli run to merge" in r.stderr
+
+
+def test_a_killed_shard_group_rerun_gives_the_same_bytes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from test_reliability import _big_data, _start, _wait_for_journal
+
+    data = _big_data(tmp_path)  # 240 rows: 15 chunks, 4 shards of 64 rows
+    ref = tmp_path / "ref"
+    assert invoke("cutmix", data, ref, "-q", "--quality", "90").exit_code == 0
+    out = tmp_path / "out"
+    proc = _start(data, out, "--shard-size", "64", "--shards", "0/2")
+    assert _wait_for_journal(out, proc), "the group ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out / ".mixcli" / "shards" / "000002.json").exists()
+    for group in ("1/2", "0/2"):  # the killed group runs again after the other one
+        r = subprocess.run([sys.executable, "-m", "mixcli", "cutmix", str(data), str(out), "--quality", "90", "--shard-size", "64", "--shards", group, "-q"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    assert invoke("merge", out, "-q").exit_code == 0
+    assert visible(out) == visible(ref)
