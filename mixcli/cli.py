@@ -68,6 +68,8 @@ SHARED = [
     ("shards", Optional[str], None, typer.Option(metavar="I/N", help="Run shard group I of N only, into an OUT shared with the other groups, without writing train.csv (then: mixcli merge OUT) [default: from SLURM_ARRAY_TASK_ID, SLURM_PROCID or JOB_COMPLETION_INDEX, else the whole run].", show_default=False)),
     ("num_shards", Optional[int], None, typer.Option(metavar="N", help="The N of --shards, alone for a Kubernetes Indexed Job (the index from JOB_COMPLETION_INDEX).", show_default=False)),
     ("shard_index", Optional[int], None, typer.Option(metavar="I", help="The I of --shards.", show_default=False)),
+    ("distributor", str, "local", typer.Option(metavar="local|ray", help="ray: each shard is a Ray task of --workers threads [default 1] (pip install 'mixcli[ray]'); OUT must be reachable from every node.")),
+    ("ray_address", Optional[str], None, typer.Option(metavar="ADDR", help="The Ray cluster to use [default: RAY_ADDRESS, else a local Ray].", show_default=False)),
     ("dry_run", bool, False, typer.Option("--dry-run", "-n", help="Check everything and print what would be written (rows per op, classes, the first rows of train.csv); write nothing.")),
     ("quiet", bool, False, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")),
     ("json_", bool, False, typer.Option("--json", help="Print a JSON summary on stdout.")),

@@ -43,6 +43,8 @@ class Job:
     shard_size: int = 10_000
     num_shards: int | None = None
     shard_index: int | None = None
+    distributor: str = "local"
+    ray_address: str | None = None
 
     @classmethod
     def make(cls, op: str, data, out, **options) -> "Job":
@@ -93,6 +95,8 @@ class Job:
             raise UsageError(f"--workers must be >= 1 (or 0 for all cores), got {self.workers}")
         if self.shard_size < CHUNK or self.shard_size % CHUNK:
             raise UsageError(f"--shard-size must be a positive multiple of {CHUNK} (the plan's chunk), got {self.shard_size}")
+        if self.distributor not in ("local", "ray"):
+            raise UsageError(f"--distributor must be local or ray, got {self.distributor!r}")
         if self.overwrite and self.resume:
             raise UsageError("--overwrite and --resume exclude each other")
         if self.size is not None and (min(self.size) < 1 or self.size[0] * self.size[1] > MAX_PIXELS):

@@ -64,7 +64,8 @@ def run(job: Job, progress: bool = True) -> dict:
             state.check(job.out, record)
         return _dry_run(job, ds, plan, time.perf_counter() - start)
     prepare_out(job.out, ds.inputs, reuse=job.overwrite or resuming, masks=job.operation.masks)
-    remove_temporaries(job.out)
+    if group is None:  # a group's OUT may hold other groups' temporaries in flight: the merge removes them
+        remove_temporaries(job.out)
     if resuming:
         state.check(job.out, record)
     elif group is not None:
@@ -77,7 +78,11 @@ def run(job: Job, progress: bool = True) -> dict:
     todo = [s for s in mine if not state.shard_done(job.out, s)]
     names = output_names(ds.images, FORMATS[job.fmt], job.copies, job.keep_originals)
     masks = mask_names(names) if job.operation.masks else None
-    if todo:
+    if todo and job.distributor == "ray":
+        from .distribute import run_shards
+
+        run_shards(job, todo, len(layout), progress)
+    elif todo:
         work = Work(
             job=job, plan=plan, files=ds.files, outputs=[job.out / n for n in names],
             masks=[job.out / n for n in masks] if masks else None, stop=threading.Event(),
@@ -105,6 +110,7 @@ def merge(out: Path) -> dict:
     if not isinstance(count, int):
         raise MixcliError(f"{out / '.mixcli' / state.RUN} records no shards: it was written by another mixcli version")
     shards.merge(out, count, CSV_NAME, SKIPPED_NAME)
+    remove_temporaries(out)
     state.finish(out, count)
     return {**_table_counts(out), "out": str(out), "csv": str(out / CSV_NAME), "shards": count, "seconds": round(time.perf_counter() - start, 3)}
 

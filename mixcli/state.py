@@ -25,7 +25,7 @@ RUN = "run.json"
 SHARDS = "shards"
 # Options that change no output byte: a resume may differ in these.
 _OPTION = {"op": "command", "fmt": "--format"}  # Job fields whose option is named otherwise
-_FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume", "dry_run", "num_shards", "shard_index"}
+_FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume", "dry_run", "num_shards", "shard_index", "distributor", "ray_address"}
 
 
 def run_record(job, digest: str, rows: int, shards: int) -> dict:

@@ -1,0 +1,77 @@
+"""--distributor ray: a run's shards as Ray tasks (pip install 'mixcli[ray]').
+
+Each task runs one shard as a shard group of its own (pipeline.run with that shard's index), on
+whichever node Ray picks, with the run's thread pool of --workers threads (default 1 under Ray)
+and as many of Ray's CPUs reserved; OUT must be reachable from every node. Ray retries a task
+whose worker died (max_retries); an error in the data fails the run as it would locally. The
+shards write what they would write anywhere, so the result is the bytes of a local run.
+"""
+
+import logging
+import os
+import sys
+from dataclasses import replace
+
+from .errors import MixcliError, UsageError
+
+RETRIES = 3
+
+
+def run_shards(job, pending: list[int], shards: int, progress: bool) -> None:
+    """Run shards `pending` (of `shards`) of job as Ray tasks, at job.ray_address (else
+    RAY_ADDRESS, else a Ray already initialised in this process, else a local Ray started here)."""
+    try:
+        import ray
+    except ImportError:
+        raise MixcliError("--distributor ray needs Ray: pip install 'mixcli[ray]'") from None
+    from tqdm import tqdm
+
+    from .dataset import STDIN
+
+    if job.csv == STDIN:
+        raise UsageError("--csv - cannot go with --distributor ray: the tasks cannot read this process's standard input")
+    # What every task runs: one shard as a group, paths absolute (a worker's directory is not ours).
+    absolute = {k: getattr(job, k).resolve() for k in ("data", "out", "csv", "image_dir") if getattr(job, k) is not None}
+    base = replace(job, **absolute, workers=job.workers or 1, distributor="local", overwrite=False, resume=False)
+    started = False
+    if not ray.is_initialized():
+        address = job.ray_address or os.environ.get("RAY_ADDRESS")
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+            else:  # a local Ray, on the loopback interface only
+                os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+                ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False, logging_level=logging.ERROR)
+        except Exception as e:  # noqa: BLE001 (Ray raises ConnectionError, RuntimeError, ValueError, ...)
+            raise MixcliError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {str(e).splitlines()[0]}") from None
+        started = True
+    task = ray.remote(_shard).options(num_cpus=base.workers, max_retries=RETRIES)
+    try:
+        refs = {task.remote(replace(base, shard_index=s, num_shards=shards)): s for s in pending}
+        with tqdm(total=len(refs), file=sys.stderr, disable=None if progress else True, unit="shard", leave=False) as bar:
+            while refs:
+                done, _ = ray.wait(list(refs), num_returns=1)
+                for ref in done:
+                    refs.pop(ref)
+                    try:
+                        ray.get(ref)
+                    except ray.exceptions.RayTaskError as e:
+                        cause = getattr(e, "cause", None)
+                        raise cause if isinstance(cause, MixcliError) else MixcliError(f"a Ray task failed: {str(e).strip().splitlines()[-1]}") from None
+                    except ray.exceptions.RayError as e:
+                        raise MixcliError(f"a Ray task failed: {str(e).strip().splitlines()[0]}") from None
+                    bar.update(1)
+    except BaseException:
+        for ref in refs:
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _shard(job) -> dict:
+    """One Ray task: one shard, as a shard group of one."""
+    from .pipeline import run
+
+    return run(job, progress=False)

@@ -1,0 +1,72 @@
+"""--distributor ray against a real local Ray started here, on 127.0.0.1 only, ended here."""
+
+import json
+import os
+
+import pytest
+import ray
+from typer.testing import CliRunner
+
+from conftest import out_files, write_dataset
+from mixcli.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def visible(out):
+    return {k: v for k, v in out_files(out).items() if not k.startswith(".mixcli")}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    saved = {k: os.environ.get(k) for k in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "RAY_USAGE_STATS_ENABLED")}
+    os.environ.update(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0")  # loopback only (ANCHORS §9)
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("d")
+    return write_dataset(root, [(12 + k % 5, 10 + k % 7) for k in range(100)], [k % 4 for k in range(100)])
+
+
+@pytest.mark.parametrize("args", [["mixup", "--alpha", "0.4"], ["mosaic", "--copies", "2", "--keep-originals", "--format", "png"]])
+def test_a_ray_run_equals_a_local_run(local_ray, data, tmp_path, args):
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    assert invoke(args[0], data, local, *args[1:], "--shard-size", "16", "--seed", "3", "-q").exit_code == 0
+    r = invoke(args[0], data, remote, *args[1:], "--shard-size", "16", "--seed", "3", "--distributor", "ray", "--json", "-q")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["rows"] == json.loads(invoke(args[0], data, tmp_path / "again", *args[1:], "--shard-size", "16", "--seed", "3", "--json", "-q").stdout)["rows"]
+    assert len(list((remote / ".mixcli" / "shards").glob("*.json"))) == 7
+    assert visible(remote) == visible(local)
+
+
+def test_an_error_in_a_ray_task_is_one_line(local_ray, data, tmp_path):
+    bad = tmp_path / "bad"
+    (bad / "train").mkdir(parents=True)
+    for k in range(20):
+        name = f"img{k:03d}.png"
+        (bad / "train" / name).write_bytes((data / "train" / name).read_bytes())
+    (bad / "train" / "img007.png").write_bytes(b"not an image")
+    (bad / "train.csv").write_text("image,label\n" + "".join(f"img{k:03d}.png,{k % 2}\n" for k in range(20)))
+    r = invoke("cutmix", bad, tmp_path / "o", "--distributor", "ray")
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1 and "img007.png" in r.stderr, r.output
+    assert not (tmp_path / "o" / "train.csv").exists()
+
+
+def test_ray_refuses_stdin(local_ray, data, tmp_path):
+    r = runner.invoke(app, ["mixup", str(data), str(tmp_path / "o"), "--csv", "-", "--distributor", "ray"], input=(data / "train.csv").read_text())
+    assert r.exit_code == 2 and "standard input" in r.stderr
