@@ -50,6 +50,11 @@ def load(path: Path) -> np.ndarray:
     return read_image(path)
 
 
+def visible_files(out: Path) -> dict[str, bytes]:
+    """OUT as one machine writes it: every file but the hidden record under OUT/.mixcli."""
+    return {k: v for k, v in out_files(out).items() if not k.startswith(".mixcli")}
+
+
 def out_files(out: Path) -> dict[str, bytes]:
     """Every file under OUT but the shards' stats (their seconds differ from run to run)."""
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and not (p.parent.name == "shards" and p.suffix == ".json")}

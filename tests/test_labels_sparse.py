@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import out_files, write_dataset
+from conftest import visible_files as visible
+from conftest import write_dataset
 from mixcli.cli import app
 
 runner = CliRunner()
@@ -13,9 +14,6 @@ runner = CliRunner()
 def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
-
-def visible(out):
-    return {k: v for k, v in out_files(out).items() if not k.startswith(".mixcli")}
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import pytest
 import ray
 from typer.testing import CliRunner
 
-from conftest import out_files, write_dataset
+from conftest import visible_files as visible
+from conftest import write_dataset
 from mixcli.cli import app
 
 runner = CliRunner()
@@ -16,9 +17,6 @@ runner = CliRunner()
 def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
-
-def visible(out):
-    return {k: v for k, v in out_files(out).items() if not k.startswith(".mixcli")}
 
 
 @pytest.fixture(scope="module")

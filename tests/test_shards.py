@@ -6,7 +6,8 @@ import random
 import pytest
 from typer.testing import CliRunner
 
-from conftest import out_files, write_dataset
+from conftest import visible_files as visible
+from conftest import write_dataset
 from mixcli import shards
 from mixcli.cli import app
 from mixcli.errors import UsageError
@@ -24,10 +25,6 @@ def data100(tmp_path_factory):
     shapes = [(12 + k % 5, 10 + k % 7) for k in range(100)]
     return write_dataset(root, shapes, [k % 4 for k in range(100)])
 
-
-def visible(out):
-    """OUT as one machine writes it: everything but the hidden record under OUT/.mixcli."""
-    return {k: v for k, v in out_files(out).items() if not k.startswith(".mixcli")}
 
 
 CASES = {
