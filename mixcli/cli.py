@@ -63,6 +63,8 @@ SHARED = [
     ("resume", bool, False, typer.Option("--resume", help="Finish an interrupted run in OUT (same options): keeps finished images.")),
     ("skip_bad", bool, False, typer.Option("--skip-bad", help="Drop rows whose image cannot be decoded (listed in OUT/skipped.csv) instead of stopping.")),
     ("label_format", str, "dense", typer.Option(metavar="dense|sparse", help="dense: a p_<class> column a class; sparse: one soft_label column of class:weight pairs joined by ';' (zeros left out), for many classes.")),
+    ("out_format", str, "files", typer.Option(metavar="files|webdataset", help="webdataset: tar files OUT/shards/NNNNNN.tar of samples <key>.jpg + <key>.json (its train.csv row), for streaming loaders; train.csv indexes them.")),
+    ("samples_per_tar", int, 1000, typer.Option(metavar="N", help="--out-format webdataset: samples a tar file.")),
     ("out_layout", str, "flat", typer.Option(metavar="flat|folders", help="flat: OUT/images/<name>; folders: OUT/images/<label>/<name>, for tools that read class folders.")),
     ("shard_size", int, 10_000, typer.Option(metavar="ROWS", help="Input rows a shard: the unit of work of shard groups and of --resume (a multiple of 16).")),
     ("shards", Optional[str], None, typer.Option(metavar="I/N", help="Run shard group I of N only, into an OUT shared with the other groups, without writing train.csv (then: mixcli merge OUT) [default: from SLURM_ARRAY_TASK_ID, SLURM_PROCID or JOB_COMPLETION_INDEX, else the whole run].", show_default=False)),

@@ -40,6 +40,8 @@ class Job:
     dry_run: bool = False
     out_layout: str = "flat"
     label_format: str = "dense"
+    out_format: str = "files"
+    samples_per_tar: int = 1000
     shard_size: int = 10_000
     num_shards: int | None = None
     shard_index: int | None = None
@@ -81,6 +83,12 @@ class Job:
             raise UsageError(f"--out-layout must be flat or folders, got {self.out_layout!r}")
         if self.label_format not in ("dense", "sparse"):
             raise UsageError(f"--label-format must be dense or sparse, got {self.label_format!r}")
+        if self.out_format not in ("files", "webdataset"):
+            raise UsageError(f"--out-format must be files or webdataset, got {self.out_format!r}")
+        if self.samples_per_tar < 1:
+            raise UsageError(f"--samples-per-tar must be >= 1, got {self.samples_per_tar}")
+        if self.out_format == "webdataset" and self.out_layout == "folders":
+            raise UsageError("--out-layout folders and --out-format webdataset exclude each other: a tar has no class folders")
         if self.copies < 1:
             raise UsageError(f"--copies must be >= 1, got {self.copies}")
         if not 0 <= self.label_smoothing < 1:

@@ -7,6 +7,7 @@ a shard group leaves that to `mixcli merge`.
 """
 
 import os
+import shutil
 import sys
 import threading
 import time
@@ -24,7 +25,7 @@ from .mixing import ChunkResult, Interrupted, Work, paint_chunk, run_chunk
 from .operations import NONE, REGISTRY
 from .plan import make_plan
 from .table import gather, output_table, skipped_rows
-from .writer import check_out, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted
+from .writer import STAGE, TARS, check_out, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted
 
 CSV_NAME = "train.csv"
 SKIPPED_NAME = "skipped.csv"
@@ -63,7 +64,7 @@ def run(job: Job, progress: bool = True) -> dict:
         if resuming:
             state.check(job.out, record)
         return _dry_run(job, ds, plan, time.perf_counter() - start)
-    prepare_out(job.out, ds.inputs, reuse=job.overwrite or resuming, masks=job.operation.masks)
+    prepare_out(job.out, ds.inputs, reuse=job.overwrite or resuming, masks=job.operation.masks, staged=job.out_format == "webdataset")
     if group is None:  # a group's OUT may hold other groups' temporaries in flight: the merge removes them
         remove_temporaries(job.out)
     if resuming:
@@ -83,20 +84,23 @@ def run(job: Job, progress: bool = True) -> dict:
 
         run_shards(job, todo, len(layout), progress)
     elif todo:
+        root = job.out / STAGE if job.out_format == "webdataset" else job.out
         work = Work(
-            job=job, plan=plan, files=ds.files, outputs=[job.out / n for n in names],
-            masks=[job.out / n for n in masks] if masks else None, stop=threading.Event(),
+            job=job, plan=plan, files=ds.files, outputs=[root / n for n in names],
+            masks=[root / n for n in masks] if masks else None, stop=threading.Event(),
             folder_of=_folder_of(job, ds) if job.out_layout == "folders" else None,
         )
-        _apply(work, {s: layout[s] for s in todo}, lambda s, results: _finish_shard(job, ds, names, masks, s, results), progress)
+        finish = lambda s, results: _finish_shard(job, ds, plan, layout, names, masks, s, results)  # noqa: E731
+        _apply(work, {s: layout[s] for s in todo}, finish, progress)
     if group is not None:
         return _group_summary(job, layout, mine, group, time.perf_counter() - start)
     removed = 0
     if not (job.out / CSV_NAME).is_file() or todo:
         listed = shards.merge(job.out, len(layout), CSV_NAME, SKIPPED_NAME)
         if job.overwrite or resuming:  # files of an earlier run; a new run starts in an empty OUT
-            removed = remove_unlisted(job.out, listed)
+            removed = remove_unlisted(job.out, listed) + _remove_unlisted_tars(job.out, listed)
         state.finish(job.out, len(layout))
+        shutil.rmtree(job.out / STAGE, ignore_errors=True)
     return {**_summary(job, ds, time.perf_counter() - start), "removed": removed}
 
 
@@ -109,25 +113,53 @@ def merge(out: Path) -> dict:
     count = record.get("shards")
     if not isinstance(count, int):
         raise MixcliError(f"{out / '.mixcli' / state.RUN} records no shards: it was written by another mixcli version")
-    shards.merge(out, count, CSV_NAME, SKIPPED_NAME)
+    listed = shards.merge(out, count, CSV_NAME, SKIPPED_NAME)
+    _remove_unlisted_tars(out, listed)
     remove_temporaries(out)
+    shutil.rmtree(out / STAGE, ignore_errors=True)
     state.finish(out, count)
     return {**_table_counts(out), "out": str(out), "csv": str(out / CSV_NAME), "shards": count, "seconds": round(time.perf_counter() - start, 3)}
 
 
-def _finish_shard(job: Job, ds: Dataset, names: list[str], masks: list[str] | None, s: int, results: list[ChunkResult]) -> None:
-    """Shard s's chunks are all written: its part of train.csv and its stats."""
+def _finish_shard(job: Job, ds: Dataset, plan, layout: list, names: list[str], masks: list[str] | None, s: int, results: list[ChunkResult]) -> None:
+    """Shard s's chunks are all written: its tars (webdataset), its part of train.csv and its stats."""
     from collections import Counter
 
     rows, g = gather(results)
     table = output_table(job, ds, [names[r] for r in rows], masks and [masks[r] for r in rows], g)
     table.insert(0, shards.ROW, [r for r, row in zip(rows, g) if not row[5]])
+    staged = []
+    if job.out_format == "webdataset":
+        from . import webdataset
+
+        per_input, n = job.copies + (1 if job.keep_originals else 0), len(ds)
+        inputs = [int(i) for c in layout[s] for i in plan.chunks[c]]
+        planned = sorted(c * n + i for i in inputs for c in range(per_input))
+        counts = [per_input * sum(len(plan.chunks[c]) for c in chunks) for chunks in layout]
+        first = webdataset.tar_numbers(counts, job.samples_per_tar)[s]
+        webdataset.place(table, names, masks, planned, first, job.samples_per_tar, shards.ROW)
+        webdataset.pack(job.out, table, planned, first, job.samples_per_tar, shards.ROW)
+        staged = [p for p in table["_staged_image"].tolist() + table["_staged_mask"].tolist() if p]
+        table = table.drop(columns=["_staged_image", "_staged_mask"])
     stats = {
         "shard": s, "rows": len(table), "ops": dict(Counter(table["op"])),
         "skipped": [[i, image, error] for i, image, error in skipped_rows(ds, g)],
         "seconds": round(sum(r.seconds for r in results), 3),
     }
     state.finish_shard(job.out, s, shards.part(table), stats)
+    for p in staged:  # packed: after the stats, so a shard killed before them packs again
+        (job.out / p).unlink(missing_ok=True)
+
+
+def _remove_unlisted_tars(out: Path, listed: list[str]) -> int:
+    """Delete tar files under OUT/shards that train.csv does not point into (an earlier run's)."""
+    if not (out / TARS).is_dir():
+        return 0
+    keep = {name.split("/")[1] for name in listed if name.startswith(f"{TARS}/")}
+    stale = [p for p in (out / TARS).iterdir() if p.suffix == ".tar" and p.name not in keep]
+    for p in stale:
+        p.unlink()
+    return len(stale)
 
 
 def hold_freed_memory() -> None:

@@ -12,6 +12,8 @@ from .errors import MixcliError
 IMAGES = "images"
 MASKS = "masks"
 STATE = ".mixcli"  # the run's record and journal (mixcli.state)
+STAGE = f"{STATE}/stage"  # --out-format webdataset: images and masks until their shard is packed
+TARS = "shards"  # --out-format webdataset: the tar files
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
 _TMP = re.compile(r"^\..+\.tmp\d+$")
@@ -180,7 +182,8 @@ def remove_temporaries(out: Path) -> int:
     """Delete temporaries a killed run left in OUT (only names write_atomic makes); return the count."""
     count = 0
     labels = [p for p in (out / IMAGES).iterdir() if p.is_dir() and not p.is_symlink()] if (out / IMAGES).is_dir() else []
-    for folder in [out, out / IMAGES, out / MASKS, out / STATE, *labels]:  # labels: --out-layout folders
+    staged = [out / STAGE / IMAGES, out / STAGE / MASKS, out / TARS, out / STATE / "shards"]
+    for folder in [out, out / IMAGES, out / MASKS, out / STATE, *labels, *staged]:  # labels: --out-layout folders
         if folder.is_dir():
             for p in folder.iterdir():
                 if _TMP.match(p.name) and not p.is_dir():
@@ -221,10 +224,12 @@ def check_out(out: Path, inputs: list[Path], reuse: bool) -> None:
         raise MixcliError(f"OUT {out} exists and is not empty: use --overwrite to write into it, or --resume")
 
 
-def prepare_out(out: Path, inputs: list[Path], reuse: bool, masks: bool = False) -> None:
-    """check_out, then create OUT/images (and OUT/masks) as plain folders."""
+def prepare_out(out: Path, inputs: list[Path], reuse: bool, masks: bool = False, staged: bool = False) -> None:
+    """check_out, then create OUT/images (and OUT/masks) as plain folders; staged (WebDataset
+    output): those under OUT/.mixcli/stage instead, and OUT/shards for the tar files."""
     check_out(out, inputs, reuse)
-    for sub in (out / IMAGES, out / STATE) + ((out / MASKS,) if masks else ()):
+    root = out / STAGE if staged else out
+    for sub in (out / STATE, root / IMAGES) + ((root / MASKS,) if masks else ()) + ((out / TARS,) if staged else ()):
         if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
             raise MixcliError(f"{sub} is not a plain folder: refusing to write through it")
         try:
