@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MixcliError, UsageError, listing
+from .labels import Targets
 
 SOFT_PREFIX = "p_"
 SPARSE_COLUMN = "soft_label"  # --label-format sparse: class:weight pairs joined by ';'
@@ -41,7 +42,7 @@ _INT = re.compile(r"0|-?[1-9][0-9]*")
 @dataclass(frozen=True)
 class Dataset:
     """images: paths as written in the CSV (or class/name in class folders); files: where they
-    are; targets: (rows, classes); digest: sha256 of the CSV's bytes or of the folder listing;
+    are; targets: each row's label weights (labels.Targets); digest: sha256 of the CSV's bytes or of the folder listing;
     ignored_columns: the p_ columns not read as soft labels."""
 
     csv: Path | None
@@ -49,7 +50,7 @@ class Dataset:
     images: list[str]
     files: list[Path]
     classes: list
-    targets: np.ndarray
+    targets: Targets
     digest: str = ""
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -90,12 +91,20 @@ def load_dataset(
         raise MixcliError(f"{len(missing)} image(s) listed in {_name(csv)} not found under {root}: {listing(missing)}")
     used = _soft_columns(table.columns, soft)
     classes, targets = _targets(table, used, _name(csv), label_sep)
+    _no_line_breaks(images, classes, _name(csv))
     files = [root / name for name in images]
     ignored = [c for c in table.columns if (c.startswith(SOFT_PREFIX) or c == SPARSE_COLUMN) and c not in used]
     return Dataset(
         csv=csv, root=root, images=images, files=files, classes=classes, targets=targets,
         digest=hashlib.sha256(raw).hexdigest(), ignored_columns=ignored,
     )
+
+
+def _no_line_breaks(images: list[str], classes: list, name: str) -> None:
+    """Refuse a line break in an image path or a class: train.csv keeps one row a line."""
+    bad = next((v for v in [*images, *map(str, classes)] if "\n" in v or "\r" in v), None)
+    if bad is not None:
+        raise MixcliError(f"{name}: {bad!r} holds a line break; image paths and classes must not")
 
 
 def _class_root(data: Path, image_dir: Path | None) -> Path | None:
@@ -125,6 +134,7 @@ def _folder_dataset(data: Path, csv: Path | None, image_dir: Path | None, label_
         labels += [folder.name] * len(found)
     listing_text = "".join(f"{i}\t{c}\n" for i, c in zip(images, labels))
     classes, targets = _hard_targets(labels, None)
+    _no_line_breaks(images, classes, str(root))
     return Dataset(
         csv=None, root=root, images=images, files=[root / i for i in images], classes=classes, targets=targets,
         digest=hashlib.sha256(listing_text.encode()).hexdigest(),
@@ -222,8 +232,8 @@ def _roots(data: Path) -> list[Path]:
     return [data, data / "train"] if (data / "train").is_dir() else [data]
 
 
-def _targets(table: pd.DataFrame, soft: list[str], name: str, label_sep: str | None = None) -> tuple[list, np.ndarray]:
-    """Sorted classes and a (rows, classes) float64 array of label weights (soft: the p_ columns to read, or none)."""
+def _targets(table: pd.DataFrame, soft: list[str], name: str, label_sep: str | None = None) -> tuple[list, Targets]:
+    """Sorted classes and the label weights (soft: the columns to read, or none)."""
     if soft == [SPARSE_COLUMN]:
         return _sparse_targets(table[SPARSE_COLUMN].tolist(), name)
     if soft:
@@ -236,7 +246,7 @@ def _targets(table: pd.DataFrame, soft: list[str], name: str, label_sep: str | N
         bad = np.flatnonzero(~np.isfinite(targets).all(axis=1) | (targets < 0).any(axis=1))
         if len(bad):
             raise MixcliError(f"{name}: label weights must be finite and >= 0, not in row(s) {_rows(bad)}")
-        return classes, targets
+        return classes, Targets.from_dense(targets)
     labels = table["label"].tolist()
     if label_sep is not None:
         empty = [k for k, v in enumerate(labels) if not _split(v, label_sep)]
@@ -245,7 +255,7 @@ def _targets(table: pd.DataFrame, soft: list[str], name: str, label_sep: str | N
     return _hard_targets(labels, label_sep)
 
 
-def _sparse_targets(values: list[str], name: str) -> tuple[list, np.ndarray]:
+def _sparse_targets(values: list[str], name: str) -> tuple[list, Targets]:
     """Classes and targets from soft_label values (class:weight pairs joined by ';')."""
     try:
         rows = [[(c.strip(), float(w)) for c, _, w in (pair.rpartition(":") for pair in v.split(";"))] for v in values]
@@ -253,37 +263,35 @@ def _sparse_targets(values: list[str], name: str) -> tuple[list, np.ndarray]:
         rows = None
     if rows is None or any(not c for pairs in rows for c, _ in pairs):
         raise MixcliError(f"{name}: {SPARSE_COLUMN} must hold class:weight pairs joined by ';'")
+    bad = [r for r, pairs in enumerate(rows) if any(not (np.isfinite(w) and w >= 0) for _, w in pairs)]
+    if bad:
+        raise MixcliError(f"{name}: label weights must be finite and >= 0, not in row(s) {_rows(bad)}")
     classes, conv = _sorted_classes([c for pairs in rows for c, _ in pairs])
     index = {c: k for k, c in enumerate(classes)}
-    targets = np.zeros((len(values), len(classes)))
-    for r, pairs in enumerate(rows):
+    merged = []
+    for pairs in rows:
+        row: dict[int, float] = {}
         for c, w in pairs:
-            targets[r, index[conv(c)]] += w
-    bad = np.flatnonzero(~np.isfinite(targets).all(axis=1) | (targets < 0).any(axis=1))
-    if len(bad):
-        raise MixcliError(f"{name}: label weights must be finite and >= 0, not in row(s) {_rows(bad)}")
-    return classes, targets
+            k = index[conv(c)]
+            row[k] = row.get(k, 0.0) + w
+        merged.append(row)
+    return classes, Targets.from_rows(merged, len(classes))
 
 
 def _split(label: str, sep: str) -> list[str]:
     return [part.strip() for part in label.split(sep) if part.strip()]
 
 
-def _hard_targets(labels: list[str], label_sep: str | None) -> tuple[list, np.ndarray]:
+def _hard_targets(labels: list[str], label_sep: str | None) -> tuple[list, Targets]:
     """Classes and one-hot targets (multi-hot with label_sep: each label a sep-joined list of classes)."""
     if label_sep is None:
         classes, conv = _sorted_classes(labels)
         index = {c: k for k, c in enumerate(classes)}
-        targets = np.zeros((len(labels), len(classes)))
-        targets[np.arange(len(labels)), [index[conv(v)] for v in labels]] = 1.0
-        return classes, targets
+        return classes, Targets.one_hot(np.array([index[conv(v)] for v in labels], dtype=np.int64), len(classes))
     lists = [_split(v, label_sep) for v in labels]
     classes, conv = _sorted_classes([c for names in lists for c in names])
     index = {c: k for k, c in enumerate(classes)}
-    targets = np.zeros((len(labels), len(classes)))
-    for row, names in enumerate(lists):
-        targets[row, [index[conv(c)] for c in names]] = 1.0
-    return classes, targets
+    return classes, Targets.from_rows([{index[conv(c)]: 1.0 for c in names} for names in lists], len(classes))
 
 
 def _sorted_classes(names: list[str]) -> tuple[list, type]:

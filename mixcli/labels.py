@@ -1,6 +1,77 @@
-"""Soft labels: smoothing, mixing by the recorded weights, and the output table's label columns."""
+"""Soft labels: held sparsely, smoothed and mixed by the recorded weights a block of rows at a
+time, and written as the output table's label columns.
+
+A dataset's labels are a Targets: per input row, its classes and their weights (compressed
+sparse rows), so memory grows with the rows and the classes a row has, never with rows x
+classes. Only a block of output rows is ever dense, with the same float arithmetic as before.
+"""
+
+from dataclasses import dataclass
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Row i's label weights: values[indptr[i]:indptr[i+1]] for classes indices[...] (of num_classes)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    num_classes: int
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self), self.num_classes
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """Dense (rows, classes): for small datasets and tests, never in a run."""
+        out = self.dense(np.arange(len(self)))
+        return out if dtype is None else out.astype(dtype)
+
+    @classmethod
+    def one_hot(cls, index: np.ndarray, num_classes: int) -> "Targets":
+        """Row i: class index[i], weight 1."""
+        n = len(index)
+        return cls(np.arange(n + 1, dtype=np.int64), np.asarray(index, dtype=np.int32), np.ones(n), num_classes)
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[int, float]], num_classes: int) -> "Targets":
+        """Row i: the weights of dict rows[i] (class index -> weight)."""
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(r) for r in rows])
+        keys = [k for r in rows for k in sorted(r)]
+        values = [r[k] for r in rows for k in sorted(r)]
+        return cls(indptr, np.array(keys, dtype=np.int32), np.array(values, dtype=np.float64), num_classes)
+
+    @classmethod
+    def from_dense(cls, dense: np.ndarray) -> "Targets":
+        rows, cols = np.nonzero(dense)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(dense)))])
+        return cls(indptr.astype(np.int64), cols.astype(np.int32), dense[rows, cols].astype(np.float64), dense.shape[1])
+
+    def dense(self, rows: np.ndarray) -> np.ndarray:
+        """The (len(rows), num_classes) float64 weights of the given input rows."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(rows), self.num_classes))
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        counts = ends - starts
+        which = np.repeat(np.arange(len(rows)), counts)
+        at = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(int(counts.sum()))
+        out[which, self.indices[at]] = self.values[at]
+        return out
+
+    def hard(self) -> np.ndarray:
+        """Each row's class of largest weight (the first in class order on ties; 0 for an empty row)."""
+        out = np.zeros(len(self), dtype=np.int64)
+        for r in range(len(self)):
+            a, b = self.indptr[r], self.indptr[r + 1]
+            if b > a:
+                out[r] = self.indices[a + int(np.argmax(self.values[a:b]))]
+        return out
 
 
 def smooth(targets: np.ndarray, eps: float) -> np.ndarray:
@@ -8,13 +79,15 @@ def smooth(targets: np.ndarray, eps: float) -> np.ndarray:
     return (1.0 - eps) * targets + eps / targets.shape[1]
 
 
-def mix(targets: np.ndarray, sources: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """sum_k weights[i, k] * y[sources[i, k]] per row i, in source order (sources, weights:
-    (rows, S); a source of -1 pads a row with fewer sources, its weight must be 0)."""
+def mix(targets: "Targets | np.ndarray", sources: np.ndarray, weights: np.ndarray, eps: float = 0.0) -> np.ndarray:
+    """sum_k weights[i, k] * smooth(y[sources[i, k]]) per row i, in source order (sources, weights:
+    (rows, S); a source of -1 pads a row with fewer sources, its weight must be 0). Dense: call it
+    on a block of rows."""
     rows = np.where(sources >= 0, sources, 0)
-    out = weights[:, :1] * targets[rows[:, 0]]
+    dense = targets.dense if isinstance(targets, Targets) else targets.__getitem__  # a dense array works too
+    out = weights[:, :1] * smooth(dense(rows[:, 0]), eps)
     for k in range(1, sources.shape[1]):
-        out += weights[:, k : k + 1] * targets[rows[:, k]]
+        out += weights[:, k : k + 1] * smooth(dense(rows[:, k]), eps)
     return out
 
 
@@ -22,10 +95,10 @@ def hard_labels(targets: np.ndarray, classes: list, sep: str | None = None) -> l
     """The class with the largest weight per row (the first in class order on ties); with sep
     (multi-label), the classes of weight >= 0.5, in class order, joined by sep."""
     if sep is not None:
-        return [sep.join(str(c) for c, w in zip(classes, row) if w >= 0.5) for row in targets]
+        return [sep.join(str(classes[k]) for k in np.flatnonzero(row >= 0.5)) for row in targets]
     return [classes[k] for k in np.argmax(targets, axis=1)]
 
 
-def row_label(targets: np.ndarray, classes: list, sources: list[int], weights, sep: str | None = None) -> object:
+def row_label(targets: Targets, classes: list, sources: list[int], weights, eps: float = 0.0, sep: str | None = None) -> object:
     """The label of one row mixed from `sources` with `weights` (the same arithmetic as mix)."""
-    return hard_labels(mix(targets, np.array([sources]), np.array([weights], dtype=np.float64)), classes, sep)[0]
+    return hard_labels(mix(targets, np.array([sources]), np.array([weights], dtype=np.float64), eps), classes, sep)[0]

@@ -6,6 +6,7 @@ A finished shard (mixcli.shards) writes its part of train.csv; the whole run mer
 a shard group leaves that to `mixcli merge`.
 """
 
+import io
 import os
 import shutil
 import sys
@@ -24,7 +25,7 @@ from .imageio import FORMATS
 from .mixing import ChunkResult, Interrupted, Work, paint_chunk, run_chunk
 from .operations import NONE, REGISTRY
 from .plan import make_plan
-from .table import gather, output_table, skipped_rows
+from .table import Table, gather, skipped_rows
 from .writer import STAGE, TARS, check_out, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted
 
 CSV_NAME = "train.csv"
@@ -126,8 +127,8 @@ def _finish_shard(job: Job, ds: Dataset, plan, layout: list, names: list[str], m
     from collections import Counter
 
     rows, g = gather(results)
-    table = output_table(job, ds, [names[r] for r in rows], masks and [masks[r] for r in rows], g)
-    table.insert(0, shards.ROW, [r for r, row in zip(rows, g) if not row[5]])
+    table = Table(job, ds, [names[r] for r in rows], masks and [masks[r] for r in rows], g)
+    written = [rows[k] for k in table.kept]
     staged = []
     if job.out_format == "webdataset":
         from . import webdataset
@@ -137,18 +138,22 @@ def _finish_shard(job: Job, ds: Dataset, plan, layout: list, names: list[str], m
         planned = sorted(c * n + i for i in inputs for c in range(per_input))
         counts = [per_input * sum(len(plan.chunks[c]) for c in chunks) for chunks in layout]
         first = webdataset.tar_numbers(counts, job.samples_per_tar)[s]
-        webdataset.place(table, names, masks, planned, first, job.samples_per_tar, shards.ROW)
-        webdataset.pack(job.out, table, planned, first, job.samples_per_tar, shards.ROW)
-        staged = [p for p in table["_staged_image"].tolist() + table["_staged_mask"].tolist() if p]
-        table = table.drop(columns=["_staged_image", "_staged_mask"])
+        staged = webdataset.place(table, written, planned, first, job.samples_per_tar)
+        webdataset.pack(job.out, table, written, planned, first, job.samples_per_tar, staged)
     stats = {
-        "shard": s, "rows": len(table), "ops": dict(Counter(table["op"])),
+        "shard": s, "rows": len(table), "ops": dict(Counter(table.ops)),
         "skipped": [[i, image, error] for i, image, error in skipped_rows(ds, g)],
         "seconds": round(sum(r.seconds for r in results), 3),
     }
-    state.finish_shard(job.out, s, shards.part(table), stats)
-    for p in staged:  # packed: after the stats, so a shard killed before them packs again
+    state.finish_shard(job.out, s, lambda f: _write_text(f, table, written), stats)
+    for p in (p for pair in staged for p in pair if p):  # packed: after the stats, so a shard killed before them packs again
         (job.out / p).unlink(missing_ok=True)
+
+
+def _write_text(f, table: Table, first: list) -> None:
+    text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
+    table.write(text, first)
+    text.detach()
 
 
 def _remove_unlisted_tars(out: Path, listed: list[str]) -> int:
@@ -186,11 +191,10 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # malloc.h
 
 def _folder_of(job: Job, ds: Dataset):
     """(sources, weights) -> the folder of the row's label, as table.output_table will name it."""
-    from .labels import row_label, smooth
+    from .labels import row_label
     from .writer import label_folder
 
-    targets = smooth(ds.targets, job.label_smoothing)
-    return lambda sources, weights: label_folder(row_label(targets, ds.classes, sources, weights, job.label_sep))
+    return lambda sources, weights: label_folder(row_label(ds.targets, ds.classes, sources, weights, job.label_smoothing, job.label_sep))
 
 
 def _dry_run(job: Job, ds: Dataset, plan, seconds: float) -> dict:
@@ -215,11 +219,11 @@ def _dry_run(job: Job, ds: Dataset, plan, seconds: float) -> dict:
             by_row.update(zip(res.rows, zip(res.op, res.sources, res.weights, res.boxes, res.mask, res.error)))
         if not by_row[r][5]:
             first.append(r)
-    table = output_table(job, ds, [names[r] for r in first], masks and [masks[r] for r in first], [by_row[r] for r in first])
+    table = Table(job, ds, [names[r] for r in first], masks and [masks[r] for r in first], [by_row[r] for r in first])
     return {
         "dry_run": True, "rows": len(names), **{name: ops[name] for name in (*REGISTRY, NONE)},
         "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": [str(c) for c in ds.classes],
-        "first_rows": table.to_csv(index=False, lineterminator="\n"), "seconds": round(seconds, 3),
+        "first_rows": table.csv_text(), "seconds": round(seconds, 3),
     }
 
 

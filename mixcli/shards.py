@@ -17,10 +17,10 @@ from pathlib import Path
 from . import state
 from .errors import MixcliError, UsageError
 from .plan import CHUNK
+from .table import ROW
 from .writer import write_atomic, write_with
 
 DEFAULT_SIZE = 10_000
-ROW = "_row"  # a part's first column: the output row, the merge's key
 
 
 def layout(chunks: int, shard_size: int) -> list[range]:
@@ -70,11 +70,6 @@ def parse(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
-def part(table) -> bytes:
-    """A shard's part of train.csv: its table (with the output row as first column ROW) as CSV."""
-    return table.to_csv(index=False, lineterminator="\n").encode()
-
-
 def missing(out: Path, shards: int) -> list[int]:
     return [s for s in range(shards) if not state.shard_done(out, s)]
 
@@ -98,22 +93,24 @@ def merge(out: Path, shards: int, csv_name: str, skipped_name: str) -> list[str]
     listed: list[str] = []
 
     def fill(f) -> None:
+        # A part holds one row a line (dataset.py refuses line breaks in paths and labels), its
+        # first field the output row, its second the image and its last the mask, both made by mixcli.
         listed.clear()
         with contextlib.ExitStack() as stack:
-            readers = [csv.reader(stack.enter_context(open(state.part_path(out, s), newline="", encoding="utf-8"))) for s in range(shards)]
-            headers = [next(r, None) for r in readers]
+            parts = [stack.enter_context(open(state.part_path(out, s), newline="", encoding="utf-8")) for s in range(shards)]
+            headers = [next(p, None) for p in parts]
             header = headers[0]
-            if header is None or header[0] != ROW or any(h != header for h in headers):
+            if header is None or not header.startswith(f"{ROW},") or any(h != header for h in headers):
                 raise MixcliError(f"the shards' parts in {state.shards_folder(out)} do not agree: rerun with --overwrite")
-            image_col, mask_col = header.index("image"), header.index("mask")
             text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
-            w = csv.writer(text, lineterminator="\n")
-            w.writerow(header[1:])
-            for row in heapq.merge(*readers, key=lambda row: int(row[0])):
-                w.writerow(row[1:])
-                listed.append(row[image_col])
-                if row[mask_col]:
-                    listed.append(row[mask_col])
+            text.write(header[len(ROW) + 1 :])
+            for line in heapq.merge(*parts, key=lambda line: int(line[: line.index(",")])):
+                rest = line[line.index(",") + 1 :]
+                text.write(rest)
+                listed.append(rest[: rest.index(",")])
+                mask = rest.rstrip("\n").rsplit(",", 1)[1]
+                if mask:
+                    listed.append(mask)
             text.detach()
 
     lost = [s for s in range(shards) if not state.part_path(out, s).is_file()]

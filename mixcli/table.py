@@ -1,13 +1,17 @@
 """The output tables: train.csv (one row per written image) and skipped.csv."""
 
+import csv
+import io
+
 import numpy as np
-import pandas as pd
 
 from . import labels
 from .dataset import SOFT_PREFIX, SPARSE_COLUMN, Dataset
 from .mixing import ChunkResult
 from .operations import REGISTRY
 from .writer import in_folder, label_folder
+
+ROW = "_row"  # a shard's part of train.csv: the output row first, the merge's key
 
 
 def gather(results: list[ChunkResult]) -> tuple[list[int], list[tuple]]:
@@ -23,38 +27,99 @@ def gather(results: list[ChunkResult]) -> tuple[list[int], list[tuple]]:
     return rows, [by_row[i] for i in rows]
 
 
-def output_table(job, ds: Dataset, names: list[str], masks: list[str] | None, g: list[tuple]) -> pd.DataFrame:
-    """train.csv as a DataFrame, in the column order the README documents (names, masks: the
-    outputs relative to OUT, from writer.output_names; g: from gather)."""
-    op, sources, weights, boxes, has_mask, error = zip(*g)
-    width = max(len(s) for s in sources)
-    src = np.array([s + [-1] * (width - len(s)) for s in sources], dtype=np.int64)
-    w = np.array([ws + [0.0] * (width - len(ws)) for ws in weights], dtype=np.float64)
-    targets = labels.mix(labels.smooth(ds.targets, job.label_smoothing), src, w)
-    first_box = [b[0] if b and REGISTRY.get(o) is not None and REGISTRY[o].box_columns else None for o, b in zip(op, boxes)]
-    hard = labels.hard_labels(targets, ds.classes, job.label_sep)
-    if job.out_layout == "folders":  # images/<label>/<name>, as mixing.run_chunk wrote them
-        names = [in_folder(name, label_folder(label)) for name, label in zip(names, hard)]
-    if job.label_format == "sparse":
-        soft = {SPARSE_COLUMN: sparse_labels(targets, ds.classes)}
-    else:
-        soft = {f"{SOFT_PREFIX}{c}": targets[:, k] for k, c in enumerate(ds.classes)}
-    table = pd.DataFrame({
-        "image": names,
-        "label": hard,
-        **soft,
-        "op": list(op),
-        "source_a": [ds.images[s[0]] for s in sources],
-        "source_b": [ds.images[s[1]] if len(s) > 1 else "" for s in sources],
-        "lam": w[:, 0],
-    })
-    for col, k in (("x1", 2), ("y1", 0), ("x2", 3), ("y2", 1)):
-        table[col] = pd.array([b[k] if b is not None else None for b in first_box], dtype="Int64")
-    table["sources"] = [";".join(ds.images[j] for j in s) for s in sources]
-    table["weights"] = [";".join(repr(float(x)) for x in ws) for ws in weights]
-    table["boxes"] = [";".join(f"{x1} {y1} {x2} {y2}" for y1, y2, x1, x2 in b) for b in boxes]
-    table["mask"] = [masks[i] if m else "" for i, m in enumerate(has_mask)]
-    return table[np.array(error) == ""].reset_index(drop=True)
+BLOCK = 512  # output rows whose label weights are dense at once
+
+
+class Table:
+    """train.csv's rows for some output rows, in the column order the README documents (names,
+    masks: the outputs relative to OUT, from writer.output_names; g: from gather). Rows dropped
+    by --skip-bad are left out. The label columns are computed a block of rows at a time, each
+    time rows() is iterated, so a table of many rows and classes is never dense whole."""
+
+    def __init__(self, job, ds: Dataset, names: list[str], masks: list[str] | None, g: list[tuple]):
+        op, sources, weights, boxes, has_mask, error = zip(*g)
+        keep = [k for k, e in enumerate(error) if not e]
+        self.kept = keep  # positions in g of the rows written
+        self._job, self._ds = job, ds
+        width = max(len(s) for s in sources)
+        self._src = np.array([sources[k] + [-1] * (width - len(sources[k])) for k in keep], dtype=np.int64).reshape(len(keep), width)
+        self._w = np.array([weights[k] + [0.0] * (width - len(weights[k])) for k in keep], dtype=np.float64).reshape(len(keep), width)
+        self.ops = [op[k] for k in keep]
+        if job.label_format == "sparse":
+            self.soft_columns = [SPARSE_COLUMN]
+        else:
+            self.soft_columns = [f"{SOFT_PREFIX}{c}" for c in ds.classes]
+        self.columns = ["image", "label", *self.soft_columns, "op", "source_a", "source_b", "lam", "x1", "y1", "x2", "y2", "sources", "weights", "boxes", "mask"]
+        self.images = [names[k] for k in keep]
+        self.masks = [masks[k] if masks and has_mask[k] else "" for k in keep]
+        rest = []
+        for k in keep:
+            o, srcs, ws, bx = op[k], sources[k], weights[k], boxes[k]
+            box = bx[0] if bx and REGISTRY.get(o) is not None and REGISTRY[o].box_columns else None
+            rest.append([
+                o, ds.images[srcs[0]], ds.images[srcs[1]] if len(srcs) > 1 else "", repr(float(ws[0])),
+                *(("", "", "", "") if box is None else (str(box[2]), str(box[0]), str(box[3]), str(box[1]))),
+                ";".join(ds.images[j] for j in srcs), ";".join(repr(float(x)) for x in ws),
+                ";".join(f"{x1} {y1} {x2} {y2}" for y1, y2, x1, x2 in bx),
+            ])
+        self._rest = rest
+        self.labels: list = []
+        for start in range(0, len(keep), BLOCK):  # the hard labels: needed first (class folders)
+            self.labels += labels.hard_labels(self._mixed(start), ds.classes, job.label_sep)
+        if job.out_layout == "folders":  # images/<label>/<name>, as mixing.run_chunk wrote them
+            self.images = [in_folder(name, label_folder(label)) for name, label in zip(self.images, self.labels)]
+
+    def __len__(self) -> int:
+        return len(self.kept)
+
+    def _mixed(self, start: int) -> np.ndarray:
+        end = min(start + BLOCK, len(self.kept))
+        return labels.mix(self._ds.targets, self._src[start:end], self._w[start:end], self._job.label_smoothing)
+
+    def rows(self):
+        """Each kept row's fields as strings, in column order."""
+        sparse = self._job.label_format == "sparse"
+        zeros = ["0.0"] * len(self._ds.classes)
+        for start in range(0, len(self.kept), BLOCK):
+            block = self._mixed(start)
+            soft = sparse_labels(block, self._ds.classes) if sparse else None
+            nz_rows, nz_cols = np.nonzero(block)
+            per_row: list[list] = [[] for _ in range(len(block))]
+            if not sparse:
+                for r, c in zip(nz_rows.tolist(), nz_cols.tolist()):
+                    per_row[r].append(c)
+            for i in range(len(block)):
+                k = start + i
+                if sparse:
+                    fields = [soft[i]]
+                else:
+                    fields = zeros.copy()
+                    for c in per_row[i]:
+                        fields[c] = repr(float(block[i, c]))
+                yield [self.images[k], str(self.labels[k]), *fields, *self._rest[k], self.masks[k]]
+
+    def csv_text(self, first: list | None = None) -> str:
+        """The table as CSV (header and rows); with first, a leading column ROW of those values."""
+        buf = io.StringIO()
+        self.write(buf, first)
+        return buf.getvalue()
+
+    def write(self, f, first: list | None = None) -> None:
+        """The CSV into text file f, a line a row (the csv module's quoting, by hand: a row of a
+        thousand label columns would cost the csv module as many field checks)."""
+        f.write(",".join(map(_quoted, ([ROW] if first is not None else []) + self.columns)) + "\n")
+        n_soft = len(self.soft_columns)
+        for k, row in enumerate(self.rows()):
+            head = ([str(first[k])] if first is not None else []) + [_quoted(row[0]), _quoted(row[1])]
+            soft = row[2 : 2 + n_soft] if n_soft > 1 else [_quoted(row[2])]
+            f.write(",".join(head + soft + [_quoted(v) for v in row[2 + n_soft :]]) + "\n")
+
+
+def _quoted(value: str) -> str:
+    """A CSV field as csv.QUOTE_MINIMAL writes it."""
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def sparse_labels(targets: np.ndarray, classes: list) -> list[str]:

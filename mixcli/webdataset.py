@@ -31,38 +31,41 @@ def key_of(name: str) -> str:
     return Path(name).stem.replace(".", "_")
 
 
-def pack(out: Path, table, planned: list[int], first_tar: int, samples_per_tar: int, row_col: str) -> None:
-    """Write the tars of one shard from its table part (rows already renamed, see place) and the
-    staged files; planned: the shard's planned output rows, sorted."""
+def place(table, rows: list[int], planned: list[int], first_tar: int, samples_per_tar: int) -> list[tuple[str, str]]:
+    """Point the table's image and mask fields into the tars (rows: its output rows); return
+    where each row's image and mask ("" if none) are staged, relative to OUT."""
     position = {r: k for k, r in enumerate(planned)}
-    records = table.drop(columns=[row_col]).to_dict(orient="records")
-    by_tar: dict[int, list] = {}
-    for row, record, staged_image, staged_mask in zip(table[row_col], records, table["_staged_image"], table["_staged_mask"]):
-        record.pop("_staged_image")
-        record.pop("_staged_mask")
-        by_tar.setdefault(first_tar + position[row] // samples_per_tar, []).append((record, staged_image, staged_mask))
-    for tar, samples in sorted(by_tar.items()):
-        write_with(out / TARS / f"{tar:06d}.tar", lambda f, samples=samples: _write_tar(f, out, samples))
+    staged = []
+    for k, r in enumerate(rows):
+        tar, key, name = first_tar + position[r] // samples_per_tar, key_of(table.images[k]), table.images[k]
+        staged.append((f"{STAGE}/{name}", f"{STAGE}/{table.masks[k]}" if table.masks[k] else ""))
+        table.images[k] = f"{TARS}/{tar:06d}.tar/{key}{Path(name).suffix}"
+        if table.masks[k]:
+            table.masks[k] = f"{TARS}/{tar:06d}.tar/{key}.mask.png"
+    return staged
 
 
-def place(table, names: list[str], masks: list[str] | None, planned: list[int], first_tar: int, samples_per_tar: int, row_col: str) -> None:
-    """Point the part's image and mask columns into the tars; keep where the files are staged."""
+def pack(out: Path, table, rows: list[int], planned: list[int], first_tar: int, samples_per_tar: int, staged: list) -> None:
+    """Write the tars of one shard: its table's rows (placed) with their staged files."""
     position = {r: k for k, r in enumerate(planned)}
-    tars = [first_tar + position[r] // samples_per_tar for r in table[row_col]]
-    table["_staged_image"] = [f"{STAGE}/{names[r]}" for r in table[row_col]]
-    table["_staged_mask"] = [f"{STAGE}/{masks[r]}" if masks and m else "" for r, m in zip(table[row_col], table["mask"])]
-    keys = [key_of(names[r]) for r in table[row_col]]
-    table["image"] = [f"{TARS}/{t:06d}.tar/{k}{Path(names[r]).suffix}" for t, k, r in zip(tars, keys, table[row_col])]
-    table["mask"] = [f"{TARS}/{t:06d}.tar/{k}.mask.png" if m else "" for t, k, m in zip(tars, keys, table["mask"])]
+    tars = [first_tar + position[r] // samples_per_tar for r in rows]
+    numeric = {c for c in table.columns if c.startswith("p_")} | {"lam"}
+    ints = {"x1", "y1", "x2", "y2"}
+    for tar in sorted(set(tars)):
+        def fill(f, tar=tar) -> None:
+            samples = ((dict(zip(table.columns, row)), files) for t, row, files in zip(tars, table.rows(), staged) if t == tar)
+            _write_tar(f, out, samples, numeric, ints)
+
+        write_with(out / TARS / f"{tar:06d}.tar", fill)
 
 
-def _write_tar(f, out: Path, samples: list) -> None:
+def _write_tar(f, out: Path, samples, numeric: set, ints: set) -> None:
     with tarfile.open(fileobj=f, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        for record, staged_image, staged_mask in samples:
+        for record, (staged_image, staged_mask) in samples:
             member = record["image"].split("/", 2)[2]
             key = member.rsplit(".", 1)[0]
             _add(tar, member, (out / staged_image).read_bytes())
-            _add(tar, f"{key}.json", json.dumps({k: _plain(v) for k, v in record.items()}).encode())
+            _add(tar, f"{key}.json", json.dumps({k: _value(k, v, numeric, ints) for k, v in record.items()}).encode())
             if staged_mask:
                 _add(tar, f"{key}.mask.png", (out / staged_mask).read_bytes())
 
@@ -73,11 +76,10 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def _plain(v):
-    """A table value as JSON: numbers, strings, None for an empty cell."""
-    try:
-        if v != v:  # NaN
-            return None
-    except TypeError:  # pandas.NA
-        return None
-    return v.item() if hasattr(v, "item") else v
+def _value(column: str, text: str, numeric: set, ints: set):
+    """A table field as JSON: numbers for the weight and box columns, None for an empty cell."""
+    if text == "":
+        return None if column in numeric or column in ints else ""
+    if column in numeric:
+        return float(text)
+    return int(text) if column in ints else text

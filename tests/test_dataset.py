@@ -59,7 +59,7 @@ def test_csv_beside_images(tmp_path):
     assert len(ds) == 3
     assert ds.classes == ["cat", "dog"]
     np.testing.assert_array_equal(ds.targets, _onehot([0, 1, 0], 2))
-    assert ds.targets.dtype == np.float64
+    assert np.asarray(ds.targets).dtype == np.float64
 
 
 def test_csv_beside_train_folder(tmp_path):
@@ -178,7 +178,7 @@ def test_na_like_class_names_stay_strings(tmp_path):
     ds = load_dataset(data)
     assert ds.classes == sorted(names)
     assert all(type(c) is str for c in ds.classes)
-    np.testing.assert_array_equal(ds.targets.argmax(axis=1), [sorted(names).index(n) for n in names])
+    np.testing.assert_array_equal(np.asarray(ds.targets).argmax(axis=1), [sorted(names).index(n) for n in names])
 
 
 def test_soft_labels_from_previous_output(tmp_path):
@@ -262,7 +262,7 @@ def test_integer_labels_only_when_canonical(tmp_path, labels, classes):
     ds = load_dataset(data)
     assert ds.classes == classes
     assert all(type(c) is type(classes[0]) for c in ds.classes)
-    np.testing.assert_array_equal(ds.targets.argmax(axis=1), [classes.index(type(classes[0])(v)) for v in labels])
+    np.testing.assert_array_equal(np.asarray(ds.targets).argmax(axis=1), [classes.index(type(classes[0])(v)) for v in labels])
 
 
 def test_soft_columns_p_01_and_p_1_are_two_classes(tmp_path):

@@ -44,7 +44,7 @@ def test_class_folders_are_read_when_there_is_no_csv(layout, tmp_path):
     _folders(data / "train" if layout == "DATA/train" else data, layout)
     ds = load_dataset(data)
     assert ds.csv is None and ds.images == ["cat/b.png", "cat/sub/a.PNG", "dog/x.png"]
-    assert ds.classes == ["cat", "dog"] and ds.targets.tolist() == [[1, 0], [1, 0], [0, 1]]
+    assert ds.classes == ["cat", "dog"] and np.asarray(ds.targets).tolist() == [[1, 0], [1, 0], [0, 1]]
     out = tmp_path / "o"
     result = invoke("mixup", data, out, "--format", "png", "--json")
     assert result.exit_code == 0, result.output
