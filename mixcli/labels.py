@@ -91,6 +91,30 @@ def mix(targets: "Targets | np.ndarray", sources: np.ndarray, weights: np.ndarra
     return out
 
 
+def mix_sparse(targets: Targets, sources: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """mix without smoothing, never dense: (row, class, weight) of every nonzero weight, sorted by
+    row then class. The same floats as mix: each weight is the sum, in source order, of weight x
+    label over the sources that have the class (the others add 0.0, which changes nothing)."""
+    r_idx, s_idx = np.nonzero(sources >= 0)  # by row, then source
+    src = sources[r_idx, s_idx]
+    starts, counts = targets.indptr[src], targets.indptr[src + 1] - targets.indptr[src]
+    item = np.repeat(np.arange(len(src)), counts)
+    at = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(int(counts.sum()))
+    rows, cls = r_idx[item], targets.indices[at].astype(np.int64)
+    val = weights[r_idx, s_idx][item] * targets.values[at]
+    order = np.lexsort((np.arange(len(rows)), cls, rows))  # stable: sources stay in order within a class
+    rows, cls, val = rows[order], cls[order], val[order]
+    first = np.flatnonzero(np.concatenate([[True], (rows[1:] != rows[:-1]) | (cls[1:] != cls[:-1])])) if len(rows) else np.zeros(0, np.int64)
+    length = np.diff(np.append(first, len(rows)))
+    sums = val[first].copy()
+    for j in range(1, int(length.max(initial=1))):  # left to right, as mix adds (np.add.reduceat does not)
+        more = length > j
+        sums[more] += val[first[more] + j]
+    rows, cls = rows[first], cls[first]
+    keep = sums != 0
+    return rows[keep], cls[keep], sums[keep]
+
+
 def hard_labels(targets: np.ndarray, classes: list, sep: str | None = None) -> list:
     """The class with the largest weight per row (the first in class order on ties); with sep
     (multi-label), the classes of weight >= 0.5, in class order, joined by sep."""

@@ -63,9 +63,19 @@ class Table:
                 ";".join(f"{x1} {y1} {x2} {y2}" for y1, y2, x1, x2 in bx),
             ])
         self._rest = rest
-        self.labels: list = []
-        for start in range(0, len(keep), BLOCK):  # the hard labels: needed first (class folders)
-            self.labels += labels.hard_labels(self._mixed(start), ds.classes, job.label_sep)
+        # Each row's nonzero label weights, (class, weight) in class order: found sparsely when
+        # there is no smoothing (every class then has a weight, and blocks of rows are dense).
+        self._entries = None
+        if job.label_smoothing == 0:
+            rows, cls, val = labels.mix_sparse(ds.targets, self._src, self._w)
+            bounds = np.searchsorted(rows, np.arange(len(keep) + 1)).tolist()
+            cls_l, val_l = cls.tolist(), val.tolist()
+            self._entries = [list(zip(cls_l[a:b], val_l[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+            self.labels = [_label(e, ds.classes, job.label_sep) for e in self._entries]
+        else:
+            self.labels = []
+            for start in range(0, len(keep), BLOCK):
+                self.labels += labels.hard_labels(self._mixed(start), ds.classes, job.label_sep)
         if job.out_layout == "folders":  # images/<label>/<name>, as mixing.run_chunk wrote them
             self.images = [in_folder(name, label_folder(label)) for name, label in zip(self.images, self.labels)]
 
@@ -76,27 +86,35 @@ class Table:
         end = min(start + BLOCK, len(self.kept))
         return labels.mix(self._ds.targets, self._src[start:end], self._w[start:end], self._job.label_smoothing)
 
+    def _blocks(self):
+        """Each row's nonzero (class, weight) pairs in class order, a block of rows at a time."""
+        if self._entries is not None:
+            yield self._entries
+            return
+        for start in range(0, len(self.kept), BLOCK):
+            block = self._mixed(start)
+            rows, cols = np.nonzero(block)
+            entries: list[list] = [[] for _ in range(len(block))]
+            for r, c, v in zip(rows.tolist(), cols.tolist(), block[rows, cols].tolist()):
+                entries[r].append((c, v))
+            yield entries
+
     def rows(self):
         """Each kept row's fields as strings, in column order."""
         sparse = self._job.label_format == "sparse"
-        zeros = ["0.0"] * len(self._ds.classes)
-        for start in range(0, len(self.kept), BLOCK):
-            block = self._mixed(start)
-            soft = sparse_labels(block, self._ds.classes) if sparse else None
-            nz_rows, nz_cols = np.nonzero(block)
-            per_row: list[list] = [[] for _ in range(len(block))]
-            if not sparse:
-                for r, c in zip(nz_rows.tolist(), nz_cols.tolist()):
-                    per_row[r].append(c)
-            for i in range(len(block)):
-                k = start + i
+        names = [str(c) for c in self._ds.classes]
+        zeros = ["0.0"] * len(names)
+        k = 0
+        for block in self._blocks():
+            for entries in block:
                 if sparse:
-                    fields = [soft[i]]
+                    fields = [";".join(f"{names[c]}:{v!r}" for c, v in entries)]
                 else:
                     fields = zeros.copy()
-                    for c in per_row[i]:
-                        fields[c] = repr(float(block[i, c]))
+                    for c, v in entries:
+                        fields[c] = repr(v)
                 yield [self.images[k], str(self.labels[k]), *fields, *self._rest[k], self.masks[k]]
+                k += 1
 
     def csv_text(self, first: list | None = None) -> str:
         """The table as CSV (header and rows); with first, a leading column ROW of those values."""
@@ -117,19 +135,20 @@ class Table:
 
 def _quoted(value: str) -> str:
     """A CSV field as csv.QUOTE_MINIMAL writes it."""
-    if any(c in value for c in ',"\r\n'):
+    if "," in value or '"' in value or "\n" in value or "\r" in value:
         return '"' + value.replace('"', '""') + '"'
     return value
 
 
-def sparse_labels(targets: np.ndarray, classes: list) -> list[str]:
-    """Each row's label weights as class:weight pairs joined by ';', in class order, zeros left out."""
-    names = [str(c) for c in classes]
-    rows, cols = np.nonzero(targets)
-    out = [[] for _ in range(len(targets))]
-    for r, c in zip(rows.tolist(), cols.tolist()):
-        out[r].append(f"{names[c]}:{float(targets[r, c])!r}")
-    return [";".join(pairs) for pairs in out]
+def _label(entries: list, classes: list, sep: str | None):
+    """hard_labels of one row from its nonzero (class, weight) pairs in class order."""
+    if sep is not None:
+        return sep.join(str(classes[c]) for c, v in entries if v >= 0.5)
+    best, top = 0, 0.0
+    for c, v in entries:
+        if v > top:
+            best, top = c, v
+    return classes[best]
 
 
 def skipped_rows(ds: Dataset, g: list[tuple]) -> list[tuple[int, str, str]]:

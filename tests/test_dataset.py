@@ -458,3 +458,21 @@ def test_blank_label_cell_is_empty(tmp_path):
 def test_non_utf8_csv(tmp_path):
     data = _raw(tmp_path, "image,label\na.png,caf\u00e9\n".encode("utf-16"), images=("a.png",))
     _error(data)
+
+
+@pytest.mark.parametrize("where", ["image", "label"])
+def test_a_line_break_in_a_path_or_a_class_is_refused(tmp_path, where):
+    from typer.testing import CliRunner
+
+    from mixcli.cli import app
+
+    data = tmp_path / "d"
+    data.mkdir()
+    name = "a\nb.png" if where == "image" else "img.png"
+    cv2.imwrite(str(data / "img.png"), np.zeros((4, 4, 3), np.uint8))
+    if where == "image":
+        (data / "img.png").rename(data / name)
+    label = "x\ny" if where == "label" else "x"
+    (data / "train.csv").write_text(f'image,label\n"{name}","{label}"\n"{name}",z\n')
+    r = CliRunner().invoke(app, ["mixup", str(data), str(tmp_path / "o")])
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1 and "holds a line break" in r.stderr, r.output

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixcli.labels import hard_labels, mix, smooth
+from mixcli.labels import Targets, hard_labels, mix, smooth
 from mixcli.operations import REGISTRY, defaults
 from mixcli.plan import make_plan
 
@@ -155,3 +155,61 @@ def test_hard_labels_of_mixed_and_smoothed():
     assert hard_labels(y, ["cat", "dog"]) == ["cat", "cat"]
     y = mix(t, pairs, np.array([[0.6, 0.4], [0.6, 0.4]]))
     assert hard_labels(y, ["cat", "dog"]) == ["cat", "dog"]
+
+
+# ---- Targets: the labels held sparsely ----
+
+
+
+def _random_dense(rng, n=50, k=7):
+    dense = np.zeros((n, k))
+    for r in range(n):
+        cols = rng.choice(k, size=rng.integers(1, 4), replace=False)
+        dense[r, cols] = rng.random(len(cols))
+    return dense
+
+
+def test_targets_dense_rows_are_the_rows():
+    rng = np.random.default_rng(0)
+    dense = _random_dense(rng)
+    t = Targets.from_dense(dense)
+    rows = rng.integers(0, 50, 80)
+    np.testing.assert_array_equal(t.dense(rows), dense[rows])
+    np.testing.assert_array_equal(np.asarray(t), dense)
+    assert t.shape == (50, 7) and len(t.values) == np.count_nonzero(dense)
+
+
+def test_targets_from_rows_and_one_hot():
+    t = Targets.from_rows([{2: 0.25, 0: 0.75}, {}, {1: 1.0}], 3)
+    np.testing.assert_array_equal(np.asarray(t), [[0.75, 0, 0.25], [0, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(np.asarray(Targets.one_hot(np.array([2, 0]), 3)), [[0, 0, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(t.hard(), [0, 0, 1])
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_mixing_sparse_targets_is_bit_for_bit_mixing_dense_ones(eps):
+    rng = np.random.default_rng(1)
+    dense = _random_dense(rng)
+    sources = np.stack([rng.integers(0, 50, 40), rng.integers(0, 50, 40), np.where(rng.random(40) < 0.5, -1, rng.integers(0, 50, 40))], axis=1)
+    weights = rng.random((40, 3))
+    weights[sources < 0] = 0.0
+    expected = mix(smooth(dense, eps), sources, weights)  # the dense arithmetic of before
+    assert np.array_equal(mix(Targets.from_dense(dense), sources, weights, eps), expected)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sparse_mixing_gives_the_dense_floats(seed):
+    from mixcli.labels import mix_sparse
+
+    rng = np.random.default_rng(seed)
+    dense = _random_dense(rng, n=60, k=5)
+    sources = rng.integers(-1, 60, (300, 4))
+    sources[:, 0] = rng.integers(0, 60, 300)
+    weights = rng.dirichlet(np.ones(4), 300)
+    weights[sources < 0] = 0.0
+    expected = mix(dense, sources, weights)
+    rows, cls, val = mix_sparse(Targets.from_dense(dense), sources, weights)
+    got = np.zeros_like(expected)
+    got[rows, cls] = val
+    assert np.array_equal(got, expected)  # bit for bit: sums in source order
+    assert np.all(val != 0) and np.all(np.diff(rows * 10 + cls) > 0)
