@@ -67,7 +67,7 @@ SHARED = [
     ("samples_per_tar", int, 1000, typer.Option(metavar="N", help="--out-format webdataset: samples a tar file.")),
     ("out_layout", str, "flat", typer.Option(metavar="flat|folders", help="flat: OUT/images/<name>; folders: OUT/images/<label>/<name>, for tools that read class folders.")),
     ("shard_size", int, 10_000, typer.Option(metavar="ROWS", help="Input rows a shard: the unit of work of shard groups and of --resume (a multiple of 16).")),
-    ("shards", Optional[str], None, typer.Option(metavar="I/N", help="Run shard group I of N only, into an OUT shared with the other groups, without writing train.csv (then: mixcli merge OUT) [default: from SLURM_ARRAY_TASK_ID, SLURM_PROCID or JOB_COMPLETION_INDEX, else the whole run].", show_default=False)),
+    ("shards", Optional[str], None, typer.Option(metavar="I/N", help="Run shard group I of N only, into an OUT shared with the other groups, without writing train.csv (then: mixcli merge OUT); all: the whole run, whatever the environment [default: from a Slurm array, srun's tasks or JOB_COMPLETION_INDEX, else the whole run].", show_default=False)),
     ("num_shards", Optional[int], None, typer.Option(metavar="N", help="The N of --shards, alone for a Kubernetes Indexed Job (the index from JOB_COMPLETION_INDEX).", show_default=False)),
     ("shard_index", Optional[int], None, typer.Option(metavar="I", help="The I of --shards.", show_default=False)),
     ("distributor", str, "local", typer.Option(metavar="local|ray", help="ray: each shard is a Ray task of --workers threads [default 1] (pip install 'mixcli[ray]'); OUT must be reachable from every node.")),

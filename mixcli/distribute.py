@@ -7,8 +7,10 @@ whose worker died (max_retries); an error in the data fails the run as it would 
 shards write what they would write anywhere, so the result is the bytes of a local run.
 """
 
+import contextlib
 import logging
 import os
+import socket
 import sys
 from dataclasses import replace
 
@@ -17,13 +19,53 @@ from .errors import MixcliError, UsageError
 RETRIES = 3
 
 
-def run_shards(job, pending: list[int], shards: int, progress: bool) -> None:
-    """Run shards `pending` (of `shards`) of job as Ray tasks, at job.ray_address (else
-    RAY_ADDRESS, else a Ray already initialised in this process, else a local Ray started here)."""
+@contextlib.contextmanager
+def connected(job):
+    """Ray for the run, before OUT is touched: job.ray_address (else RAY_ADDRESS, else a Ray already
+    initialised in this process, else a local Ray on 127.0.0.1 started here and shut down after)."""
     try:
         import ray
     except ImportError:
         raise MixcliError("--distributor ray needs Ray: pip install 'mixcli[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        address = job.ray_address or os.environ.get("RAY_ADDRESS")
+        try:
+            if address:
+                _reachable(address)
+                ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+            else:  # a local Ray, on the loopback interface only
+                os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+                ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False, logging_level=logging.ERROR)
+        except MixcliError:
+            raise
+        except Exception as e:  # noqa: BLE001 (Ray raises ConnectionError, RuntimeError, ValueError, ...)
+            raise MixcliError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {str(e).splitlines()[0]}") from None
+        started = True
+    try:
+        most = max((node.get("Resources", {}).get("CPU", 0) for node in ray.nodes() if node.get("Alive")), default=0)
+        if (job.workers or 1) > most:
+            raise UsageError(f"--workers {job.workers} is more than the {most:g} CPUs of Ray's largest node: a task could never start")
+        yield
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _reachable(address: str) -> None:
+    """Fail fast (10 s) on a host:port nobody answers at: ray.init would wait for minutes."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError as e:
+        raise MixcliError(f"cannot reach Ray at {address}: {e.strerror or e}") from None
+
+
+def run_shards(job, pending: list[int], shards: int, progress: bool) -> None:
+    """Run shards `pending` (of `shards`) of job as Ray tasks on the Ray of `connected`."""
+    import ray
     from tqdm import tqdm
 
     from .dataset import STDIN
@@ -33,19 +75,8 @@ def run_shards(job, pending: list[int], shards: int, progress: bool) -> None:
     # What every task runs: one shard as a group, paths absolute (a worker's directory is not ours).
     absolute = {k: getattr(job, k).resolve() for k in ("data", "out", "csv", "image_dir") if getattr(job, k) is not None}
     base = replace(job, **absolute, workers=job.workers or 1, distributor="local", overwrite=False, resume=False)
-    started = False
-    if not ray.is_initialized():
-        address = job.ray_address or os.environ.get("RAY_ADDRESS")
-        try:
-            if address:
-                ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
-            else:  # a local Ray, on the loopback interface only
-                os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-                ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False, logging_level=logging.ERROR)
-        except Exception as e:  # noqa: BLE001 (Ray raises ConnectionError, RuntimeError, ValueError, ...)
-            raise MixcliError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {str(e).splitlines()[0]}") from None
-        started = True
     task = ray.remote(_shard).options(num_cpus=base.workers, max_retries=RETRIES)
+    refs: dict = {}
     try:
         refs = {task.remote(replace(base, shard_index=s, num_shards=shards)): s for s in pending}
         with tqdm(total=len(refs), file=sys.stderr, disable=None if progress else True, unit="shard", leave=False) as bar:
@@ -65,9 +96,6 @@ def run_shards(job, pending: list[int], shards: int, progress: bool) -> None:
         for ref in refs:
             ray.cancel(ref, force=True)
         raise
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def _shard(job) -> dict:

@@ -8,6 +8,7 @@ a shard group leaves that to `mixcli merge`.
 
 import io
 import os
+import re
 import shutil
 import sys
 import threading
@@ -26,7 +27,7 @@ from .mixing import ChunkResult, Interrupted, Work, paint_chunk, run_chunk
 from .operations import NONE, REGISTRY
 from .plan import make_plan
 from .table import Table, gather, skipped_rows
-from .writer import STAGE, TARS, check_out, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted
+from .writer import STAGE, TARS, check_out, holds_only_mixcli, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted
 
 CSV_NAME = "train.csv"
 SKIPPED_NAME = "skipped.csv"
@@ -43,6 +44,15 @@ def run(job: Job, progress: bool = True) -> dict:
     """Do the whole job, or its shard group; return a summary. Raises MixcliError on bad input."""
     start = time.perf_counter()
     job.validate()
+    if job.distributor == "ray" and not job.dry_run:
+        from .distribute import connected
+
+        with connected(job):  # before OUT is touched: an unreachable Ray leaves nothing behind
+            return _run(job, progress, start)
+    return _run(job, progress, start)
+
+
+def _run(job: Job, progress: bool, start: float) -> dict:
     imageio.reset_decoded()
     group = shards.group(job.shard_index, job.num_shards)
     if group is not None and job.overwrite:
@@ -65,7 +75,8 @@ def run(job: Job, progress: bool = True) -> dict:
         if resuming:
             state.check(job.out, record)
         return _dry_run(job, ds, plan, time.perf_counter() - start)
-    prepare_out(job.out, ds.inputs, reuse=job.overwrite or resuming, masks=job.operation.masks, staged=job.out_format == "webdataset")
+    starting = group is not None and holds_only_mixcli(job.out)  # groups started together: the first made these
+    prepare_out(job.out, ds.inputs, reuse=job.overwrite or resuming or starting, masks=job.operation.masks, staged=job.out_format == "webdataset")
     if group is None:  # a group's OUT may hold other groups' temporaries in flight: the merge removes them
         remove_temporaries(job.out)
     if resuming:
@@ -114,6 +125,8 @@ def merge(out: Path) -> dict:
     count = record.get("shards")
     if not isinstance(count, int):
         raise MixcliError(f"{out / '.mixcli' / state.RUN} records no shards: it was written by another mixcli version")
+    if (out / CSV_NAME).is_file() and not shards.missing(out, count) and not any(state.part_path(out, s).is_file() for s in range(count)):
+        return {**_table_counts(out), "out": str(out), "csv": str(out / CSV_NAME), "shards": count, "seconds": 0.0, "merged_before": True}
     listed = shards.merge(out, count, CSV_NAME, SKIPPED_NAME)
     _remove_unlisted_tars(out, listed)
     remove_temporaries(out)
@@ -157,11 +170,11 @@ def _write_text(f, table: Table, first: list) -> None:
 
 
 def _remove_unlisted_tars(out: Path, listed: list[str]) -> int:
-    """Delete tar files under OUT/shards that train.csv does not point into (an earlier run's)."""
+    """Delete tar files named as mixcli names them under OUT/shards that train.csv does not point into (an earlier run's)."""
     if not (out / TARS).is_dir():
         return 0
     keep = {name.split("/")[1] for name in listed if name.startswith(f"{TARS}/")}
-    stale = [p for p in (out / TARS).iterdir() if p.suffix == ".tar" and p.name not in keep]
+    stale = [p for p in (out / TARS).iterdir() if re.fullmatch(r"\d{6}\.tar", p.name) and p.name not in keep]  # mixcli's names only
     for p in stale:
         p.unlink()
     return len(stale)

@@ -30,9 +30,13 @@ def layout(chunks: int, shard_size: int) -> list[range]:
 
 
 def group(shard_index: int | None, num_shards: int | None, env=os.environ) -> tuple[int, int] | None:
-    """(I, N): the shard group to run, from the options, else from a Slurm array, Slurm's tasks or a
-    Kubernetes Indexed Job; None: the whole run (and the merge). An environment with one task is
-    the whole run."""
+    """(I, N): the shard group to run, from the options, else from a Slurm array, the tasks of a
+    Slurm job step (srun) or a Kubernetes Indexed Job; None: the whole run (and the merge). One
+    task alone is the whole run; num_shards 0 (--shards all) is the whole run whatever the environment."""
+    if num_shards == 0:
+        if shard_index is not None:
+            raise UsageError("--num-shards must be >= 1")
+        return None
     if shard_index is not None or num_shards is not None:
         if num_shards is None:
             raise UsageError("--shard-index needs --num-shards (or use --shards I/N)")
@@ -42,11 +46,10 @@ def group(shard_index: int | None, num_shards: int | None, env=os.environ) -> tu
                 raise UsageError("--num-shards needs --shard-index (or a Kubernetes JOB_COMPLETION_INDEX)")
             shard_index = int(index)
         found = (shard_index, num_shards)
-    elif _ints(env, "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"):
-        task, count = _ints(env, "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT")
-        found = (task - int(env.get("SLURM_ARRAY_TASK_MIN", "0") or 0), count)
-    elif _ints(env, "SLURM_PROCID", "SLURM_NTASKS"):
-        found = _ints(env, "SLURM_PROCID", "SLURM_NTASKS")
+    elif env.get("SLURM_ARRAY_TASK_ID", "").isdigit():
+        found = _slurm_array(env)
+    elif env.get("SLURM_STEP_ID", "").isdigit() and _ints(env, "SLURM_PROCID", "SLURM_NTASKS"):
+        found = _ints(env, "SLURM_PROCID", "SLURM_NTASKS")  # srun's tasks (a batch script alone has no step id)
     else:
         return None
     i, n = found
@@ -57,16 +60,30 @@ def group(shard_index: int | None, num_shards: int | None, env=os.environ) -> tu
     return found
 
 
+def _slurm_array(env) -> tuple[int, int]:
+    """This array task's group: (ID - MIN) / STEP of COUNT (or of (MAX - MIN) / STEP + 1)."""
+    task, low = int(env["SLURM_ARRAY_TASK_ID"]), int(env.get("SLURM_ARRAY_TASK_MIN", "0") or 0)
+    step = int(env.get("SLURM_ARRAY_TASK_STEP", "1") or 1)
+    count = env.get("SLURM_ARRAY_TASK_COUNT", "")
+    high = env.get("SLURM_ARRAY_TASK_MAX", "")
+    n = int(count) if count.isdigit() else (int(high) - low) // step + 1 if high.isdigit() else None
+    if n is None or step < 1 or (task - low) % step or (task - low) // step >= n:
+        raise UsageError("cannot tell this Slurm array task's shard group (an array of listed indices?): give --shards I/N, or --shards all for the whole run")
+    return (task - low) // step, n
+
+
 def _ints(env, *names: str) -> tuple[int, ...] | None:
     values = [env.get(name, "") for name in names]
     return tuple(int(v) for v in values) if all(v.isdigit() for v in values) else None
 
 
-def parse(text: str) -> tuple[int, int]:
-    """'I/N' -> (I, N)."""
+def parse(text: str) -> tuple[int | None, int]:
+    """'I/N' -> (I, N); 'all' -> (None, 0): the whole run, whatever the environment says."""
+    if text.strip() == "all":
+        return None, 0
     parts = text.split("/")
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise UsageError(f"--shards must look like 3/8 (group 3 of 8), got {text!r}")
+        raise UsageError(f"--shards must look like 3/8 (group 3 of 8) or be all, got {text!r}")
     return int(parts[0]), int(parts[1])
 
 

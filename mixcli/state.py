@@ -13,6 +13,8 @@ kept, the rest is redone. Everything is deterministic per chunk: the same bytes 
 """
 
 import json
+import os
+import secrets
 from dataclasses import asdict
 from pathlib import Path
 
@@ -49,13 +51,23 @@ def start(out: Path, record: dict) -> None:
 
 
 def join(out: Path, record: dict) -> None:
-    """Take part in the run recorded in OUT (a shard group of an array job), or start it."""
-    if has_run(out):
-        check(out, record)
-        shards_folder(out).mkdir(exist_ok=True)
-    else:
-        shards_folder(out).mkdir(parents=True, exist_ok=True)
-        write_atomic(out / STATE / RUN, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+    """Take part in the run recorded in OUT (a shard group of an array job), or record it: run.json
+    is created exclusively, so of groups starting together one records and the others check."""
+    shards_folder(out).mkdir(parents=True, exist_ok=True)
+    path = out / STATE / RUN
+    if not path.is_file():
+        tmp = path.with_name(f".{RUN}.{secrets.token_hex(4)}")
+        try:
+            tmp.write_bytes((json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+            os.link(tmp, path)
+            return
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise MixcliError(f"cannot write {path}: {e.strerror or e}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+    check(out, record)
 
 
 def has_run(out: Path) -> bool:
@@ -107,11 +119,15 @@ def journal(out: Path, s: int) -> list[ChunkResult]:
     path = shards_folder(out) / f"{_name(s)}.journal"
     done = []
     if path.is_file():
+        seen = set()
         for line in path.read_text().splitlines():
             try:
-                done.append(ChunkResult(**json.loads(line)))
+                result = ChunkResult(**json.loads(line))
             except (ValueError, TypeError):
                 break  # a line cut short by a kill: that chunk is redone
+            if result.chunk not in seen:  # a group run twice at once journals a chunk twice, with the same content
+                seen.add(result.chunk)
+                done.append(result)
         write_atomic(path, "".join(json.dumps(asdict(r)) + "\n" for r in done).encode())
     return done
 

@@ -100,7 +100,7 @@ class Table:
             yield entries
 
     def rows(self):
-        """Each kept row's fields as strings, in column order."""
+        """Each kept row's fields as strings, in column order (the label as its class: an int for integer classes)."""
         sparse = self._job.label_format == "sparse"
         names = [str(c) for c in self._ds.classes]
         zeros = ["0.0"] * len(names)
@@ -113,7 +113,7 @@ class Table:
                     fields = zeros.copy()
                     for c, v in entries:
                         fields[c] = repr(v)
-                yield [self.images[k], str(self.labels[k]), *fields, *self._rest[k], self.masks[k]]
+                yield [self.images[k], self.labels[k], *fields, *self._rest[k], self.masks[k]]
                 k += 1
 
     def csv_text(self, first: list | None = None) -> str:
@@ -128,7 +128,7 @@ class Table:
         f.write(",".join(map(_quoted, ([ROW] if first is not None else []) + self.columns)) + "\n")
         n_soft = len(self.soft_columns)
         for k, row in enumerate(self.rows()):
-            head = ([str(first[k])] if first is not None else []) + [_quoted(row[0]), _quoted(row[1])]
+            head = ([str(first[k])] if first is not None else []) + [_quoted(row[0]), _quoted(str(row[1]))]
             soft = row[2 : 2 + n_soft] if n_soft > 1 else [_quoted(row[2])]
             f.write(",".join(head + soft + [_quoted(v) for v in row[2 + n_soft :]]) + "\n")
 

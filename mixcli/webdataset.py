@@ -76,8 +76,11 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def _value(column: str, text: str, numeric: set, ints: set):
-    """A table field as JSON: numbers for the weight and box columns, None for an empty cell."""
+def _value(column: str, text, numeric: set, ints: set):
+    """A table field as JSON: numbers for the weight and box columns, None for an empty cell (a
+    label stays its class: a number for integer classes)."""
+    if not isinstance(text, str):
+        return text
     if text == "":
         return None if column in numeric or column in ints else ""
     if column in numeric:

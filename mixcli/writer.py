@@ -4,6 +4,7 @@ import errno
 import hashlib
 import os
 import re
+import secrets
 import threading
 from pathlib import Path
 
@@ -16,7 +17,7 @@ STAGE = f"{STATE}/stage"  # --out-format webdataset: images and masks until thei
 TARS = "shards"  # --out-format webdataset: the tar files
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
-_TMP = re.compile(r"^\..+\.tmp\d+$")
+_TMP = re.compile(r"^\..+\.tmp\d+(-[0-9a-f]{8})?$")
 _FS_LOCK = threading.Lock()
 _TMPFILE_LOCK = threading.Lock()
 _tmpfile: dict = {"off": not hasattr(os, "O_TMPFILE"), "pid": None, "proc": -1, "mode": 0o644}  # see _tmpfile_dir
@@ -153,7 +154,7 @@ def _unsupported(e: OSError) -> bool:
 
 def _rename_new(path: Path, make) -> None:
     """make(tmp) a new file under a temporary name beside path, then rename it over path."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}-{secrets.token_hex(4)}")  # unique across hosts sharing OUT
     try:
         try:
             make(tmp)
@@ -209,6 +210,11 @@ def remove_unlisted(out: Path, listed: list[str]) -> int:
             if here != top and not any(here.iterdir()):
                 here.rmdir()
     return count
+
+
+def holds_only_mixcli(out: Path) -> bool:
+    """Whether OUT holds nothing but what a mixcli run creates first (another shard group starting)."""
+    return out.is_dir() and all(p.name in (STATE, IMAGES, MASKS, TARS) and p.is_dir() for p in out.iterdir())
 
 
 def check_out(out: Path, inputs: list[Path], reuse: bool) -> None:

@@ -68,3 +68,25 @@ def test_an_error_in_a_ray_task_is_one_line(local_ray, data, tmp_path):
 def test_ray_refuses_stdin(local_ray, data, tmp_path):
     r = runner.invoke(app, ["mixup", str(data), str(tmp_path / "o"), "--csv", "-", "--distributor", "ray"], input=(data / "train.csv").read_text())
     assert r.exit_code == 2 and "standard input" in r.stderr
+
+
+def test_an_unreachable_ray_fails_fast_and_writes_nothing(data, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    import subprocess
+    import sys
+
+    # A fresh process: in this one a Ray may already be initialised, and would be used as it is.
+    r = subprocess.run([sys.executable, "-m", "mixcli", "mixup", str(data), str(tmp_path / "o"), "--distributor", "ray", "--ray-address", f"127.0.0.1:{port}"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "cannot reach Ray at 127.0.0.1" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_more_workers_than_ray_has_cpus_is_refused(local_ray, data, tmp_path):
+    r = invoke("mixup", data, tmp_path / "o", "--distributor", "ray", "--workers", "64")
+    assert r.exit_code == 2 and "more than the 2 CPUs" in r.stderr, r.output
+    assert not (tmp_path / "o").exists()

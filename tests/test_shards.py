@@ -82,12 +82,22 @@ def test_merge_names_the_missing_shards(data100, tmp_path):
     ({}, None),
     ({"SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_COUNT": "4"}, (2, 4)),
     ({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_PROCID": "0", "SLURM_NTASKS": "2"}, (3, 4)),
-    ({"SLURM_PROCID": "1", "SLURM_NTASKS": "2"}, (1, 2)),
-    ({"SLURM_PROCID": "0", "SLURM_NTASKS": "1"}, None),  # one task: the whole run
+    ({"SLURM_PROCID": "1", "SLURM_NTASKS": "2", "SLURM_STEP_ID": "0"}, (1, 2)),  # srun's tasks
+    ({"SLURM_PROCID": "0", "SLURM_NTASKS": "4"}, None),  # a batch script without srun: no step, the whole run
+    ({"SLURM_PROCID": "0", "SLURM_NTASKS": "1", "SLURM_STEP_ID": "0"}, None),  # one task: the whole run
+    ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "2", "SLURM_ARRAY_TASK_COUNT": "5"}, (3, 5)),
+    ({"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "9", "SLURM_ARRAY_TASK_STEP": "2"}, (2, 5)),
     ({"JOB_COMPLETION_INDEX": "5"}, None),  # an index without --num-shards says nothing
 ])
 def test_the_environment_picks_the_group(env, expected):
     assert shards.group(None, None, env) == expected
+
+
+def test_an_array_of_listed_indices_asks_for_the_group():
+    env = {"SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "9", "SLURM_ARRAY_TASK_COUNT": "3"}  # --array=1,5,9
+    with pytest.raises(UsageError, match="give --shards I/N"):
+        shards.group(None, None, env)
+    assert shards.group(None, 0, env) is None  # --shards all
 
 
 def test_explicit_options_win_over_the_environment():
@@ -118,6 +128,46 @@ def test_a_group_refuses_overwrite_and_another_run(data100, tmp_path):
     assert r.exit_code == 1 and "--alpha 1.0 then 0.3" in r.stderr, r.stderr
     r = invoke("mixup", data100, out, "--shard-size", "32", "--shards", "1/2")
     assert r.exit_code == 1 and "--shard-size 16 then 32" in r.stderr, r.stderr
+
+
+def test_shards_all_runs_the_whole_run_inside_an_array(data100, tmp_path):
+    env = {"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4"}
+    r = runner.invoke(app, ["mixup", str(data100), str(tmp_path / "o"), "--shards", "all", "-q"], env=env)
+    assert r.exit_code == 0 and (tmp_path / "o" / "train.csv").is_file() and len((tmp_path / "o" / "train.csv").read_text().splitlines()) == 101
+
+
+def test_merge_twice_and_after_a_rerun_changes_nothing(data100, tmp_path):
+    out = tmp_path / "o"
+    for i in (0, 1):
+        assert invoke("mixup", data100, out, "--shard-size", "16", "--shards", f"{i}/2", "-q").exit_code == 0
+    assert invoke("merge", out, "-q").exit_code == 0
+    before = visible(out)
+    assert invoke("mixup", data100, out, "--shard-size", "16", "--shards", "1/2", "-q").exit_code == 0  # a group run again
+    r = invoke("merge", out, "--json", "-q")
+    assert r.exit_code == 0 and json.loads(r.stdout)["merged_before"] is True
+    assert visible(out) == before
+
+
+def test_a_journal_with_a_chunk_twice_resumes(data100, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from test_reliability import _big_data, _start, _wait_for_journal
+
+    data = _big_data(tmp_path)
+    out = tmp_path / "out"
+    proc = _start(data, out, "--shard-size", "240")
+    assert _wait_for_journal(out, proc), "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    journal = out / ".mixcli" / "shards" / "000000.journal"
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines + lines[:1]) + "\n")  # the same chunk from a second copy of the run
+    r = subprocess.run([sys.executable, "-m", "mixcli", "cutmix", str(data), str(out), "--quality", "90", "--shard-size", "240", "--resume", "-q"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert invoke("cutmix", data, tmp_path / "ref", "-q", "--quality", "90").exit_code == 0
+    assert visible(out) == visible(tmp_path / "ref")
 
 
 @pytest.mark.parametrize("bad", ["3", "1/", "a/2", "2/2"])

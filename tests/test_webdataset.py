@@ -82,6 +82,13 @@ def test_tar_files_do_not_depend_on_shard_groups(data, tmp_path):
     assert sorted(p.name for p in (tmp_path / "local" / "shards").iterdir()) == [f"{t:06d}.tar" for t in range(8)]
 
 
+def test_an_integer_class_is_a_number_in_the_json(tmp_path):
+    data = write_dataset(tmp_path / "d", [(10, 12)] * 6, [3, 10, 3, 10, 3, 10])
+    assert invoke("mixup", data, tmp_path / "o", "--out-format", "webdataset", "-q").exit_code == 0
+    labels = {json.loads(s["json"])["label"] for s in samples(tmp_path / "o").values()}
+    assert labels <= {3, 10} and labels
+
+
 def test_webdataset_and_class_folders_exclude_each_other(data, tmp_path):
     r = invoke("mixup", data, tmp_path / "o", "--out-format", "webdataset", "--out-layout", "folders")
     assert r.exit_code == 2 and "exclude each other" in r.stderr
