@@ -283,7 +283,10 @@ def _summary_line(s: dict) -> str:
     ops = ", ".join(f"{s[op]} {op}" for op in (*REGISTRY, NONE) if s[op])
     if s.get("dry_run"):
         classes = ", ".join(s["classes"][:10]) + (", ..." if len(s["classes"]) > 10 else "")
-        return f"mixcli: dry run: would write {s['rows']} images ({ops}) and {s['csv']}; {len(s['classes'])} classes: {classes}; nothing written"
+        what = f"{s['rows']} images ({ops}) and {s['csv']}"
+        if s.get("group"):
+            what = f"{s['rows']} images ({ops}) of shard group {s['group'][0]} of {s['group'][1]} ({len(s['shards'])} shard(s)) and no train.csv (mixcli merge writes it)"
+        return f"mixcli: dry run: would write {what}; {len(s['classes'])} classes: {classes}; nothing written"
     skipped = f"; skipped {s['skipped']} bad image(s): {', '.join(s['skipped_images'][:10])}" if s["skipped"] else ""
     if s.get("group"):
         i, n = s["group"]

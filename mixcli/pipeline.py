@@ -74,7 +74,7 @@ def _run(job: Job, progress: bool, start: float) -> dict:
         check_out(job.out, ds.inputs, reuse=job.overwrite or resuming)
         if resuming:
             state.check(job.out, record)
-        return _dry_run(job, ds, plan, time.perf_counter() - start)
+        return _dry_run(job, ds, plan, time.perf_counter() - start, group, layout)
     starting = group is not None and holds_only_mixcli(job.out)  # groups started together: the first made these
     prepare_out(job.out, ds.inputs, reuse=job.overwrite or resuming or starting, masks=job.operation.masks, staged=job.out_format == "webdataset")
     if group is None:  # a group's OUT may hold other groups' temporaries in flight: the merge removes them
@@ -210,33 +210,41 @@ def _folder_of(job: Job, ds: Dataset):
     return lambda sources, weights: label_folder(row_label(ds.targets, ds.classes, sources, weights, job.label_smoothing, job.label_sep))
 
 
-def _dry_run(job: Job, ds: Dataset, plan, seconds: float) -> dict:
-    """What the run would write, nothing written: rows per op from the plan, and the first
-    DRY_ROWS rows of train.csv from painting (in memory) the chunks that hold them."""
+def _dry_run(job: Job, ds: Dataset, plan, seconds: float, group: tuple[int, int] | None = None, layout: list | None = None) -> dict:
+    """What the run (or its shard group) would write, nothing written: rows per op from the plan,
+    and the first DRY_ROWS rows of train.csv from painting (in memory) the chunks that hold them."""
     from collections import Counter
 
     op = job.operation
+    n = len(ds)
     names = output_names(ds.images, FORMATS[job.fmt], job.copies, job.keep_originals)
     masks = mask_names(names) if op.masks else None
-    ops = Counter(op.row_op(plan.row(r)) if plan.mixed[r] else NONE for r in range(len(plan)))
-    ops[NONE] += len(ds) if job.keep_originals else 0
+    mine = None
+    if group is not None:  # the rows of the group's shards only
+        mine = [s for s in range(len(layout)) if s % group[1] == group[0]]
+        inputs = {int(i) for s in mine for c in layout[s] for i in plan.chunks[c]}
+        rows = [r for r in range(len(names)) if r % n in inputs]
+    else:
+        rows = list(range(len(names)))
+    ops = Counter(op.row_op(plan.row(r)) if r < len(plan) and plan.mixed[r] else NONE for r in rows)
     work = Work(job=job, plan=plan, files=ds.files, outputs=[], masks=None, stop=threading.Event())
-    chunk_of = {int(i): c for c, rows in enumerate(plan.chunks) for i in rows}
+    chunk_of = {int(i): c for c, chunk in enumerate(plan.chunks) for i in chunk}
     by_row: dict = {}
     first = []  # the first DRY_ROWS output rows not dropped by --skip-bad, painting their chunks as needed
-    for r in range(len(names)):
+    for r in rows:
         if len(first) == DRY_ROWS:
             break
         if r not in by_row:
-            res = paint_chunk(work, chunk_of[r % len(ds)], lambda *_: None)
+            res = paint_chunk(work, chunk_of[r % n], lambda *_: None)
             by_row.update(zip(res.rows, zip(res.op, res.sources, res.weights, res.boxes, res.mask, res.error)))
         if not by_row[r][5]:
             first.append(r)
     table = Table(job, ds, [names[r] for r in first], masks and [masks[r] for r in first], [by_row[r] for r in first])
     return {
-        "dry_run": True, "rows": len(names), **{name: ops[name] for name in (*REGISTRY, NONE)},
-        "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": [str(c) for c in ds.classes],
-        "first_rows": table.csv_text(), "seconds": round(seconds, 3),
+        "dry_run": True, "rows": len(rows), **{name: ops[name] for name in (*REGISTRY, NONE)},
+        "out": str(job.out), "csv": str(job.out / CSV_NAME) if group is None else None,
+        **({"group": list(group), "shards": mine} if group is not None else {}),
+        "classes": [str(c) for c in ds.classes], "first_rows": table.csv_text(), "seconds": round(seconds, 3),
     }
 
 

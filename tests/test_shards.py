@@ -208,3 +208,12 @@ def test_a_killed_shard_group_rerun_gives_the_same_bytes(tmp_path):
         assert r.returncode == 0, r.stderr
     assert invoke("merge", out, "-q").exit_code == 0
     assert visible(out) == visible(ref)
+
+
+def test_a_dry_run_of_a_group_counts_its_rows(data100, tmp_path):
+    r = invoke("mixup", data100, tmp_path / "o", "--shard-size", "16", "--shards", "1/3", "-n", "--json", "--copies", "2")
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert s["group"] == [1, 3] and s["shards"] == [1, 4] and s["csv"] is None
+    assert s["rows"] == 2 * 32 and s["mixup"] + s["none"] == 64  # shards 1 and 4: 16 input rows each, 2 copies
+    assert "shard group 1 of 3" in r.stderr and not (tmp_path / "o").exists()
