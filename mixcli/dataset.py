@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import pandas as pd
 
 from .errors import MixcliError, UsageError, listing
 from .labels import Targets
+from .writer import Under
 
 SOFT_PREFIX = "p_"
 SPARSE_COLUMN = "soft_label"  # --label-format sparse: class:weight pairs joined by ';'
@@ -48,7 +50,7 @@ class Dataset:
     csv: Path | None
     root: Path
     images: list[str]
-    files: list[Path]
+    files: Sequence[Path]
     classes: list
     targets: Targets
     digest: str = ""
@@ -92,7 +94,7 @@ def load_dataset(
     used = _soft_columns(table.columns, soft)
     classes, targets = _targets(table, used, _name(csv), label_sep)
     _no_line_breaks(images, classes, _name(csv))
-    files = [root / name for name in images]
+    files = Under(root, images)
     ignored = [c for c in table.columns if (c.startswith(SOFT_PREFIX) or c == SPARSE_COLUMN) and c not in used]
     return Dataset(
         csv=csv, root=root, images=images, files=files, classes=classes, targets=targets,
@@ -136,7 +138,7 @@ def _folder_dataset(data: Path, csv: Path | None, image_dir: Path | None, label_
     classes, targets = _hard_targets(labels, None)
     _no_line_breaks(images, classes, str(root))
     return Dataset(
-        csv=None, root=root, images=images, files=[root / i for i in images], classes=classes, targets=targets,
+        csv=None, root=root, images=images, files=Under(root, images), classes=classes, targets=targets,
         digest=hashlib.sha256(listing_text.encode()).hexdigest(),
     )
 

@@ -10,6 +10,7 @@ never on timing or --workers.
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -33,9 +34,9 @@ class Work:
 
     job: Job
     plan: Plan
-    files: list[Path]
-    outputs: list[Path]
-    masks: list[Path] | None
+    files: Sequence[Path]
+    outputs: Sequence[Path]
+    masks: Sequence[Path] | None
     stop: threading.Event
     folder_of: Callable[[list[int], tuple], str] | None = None  # --out-layout folders: (sources, weights) -> folder
 

@@ -27,7 +27,7 @@ from .mixing import ChunkResult, Interrupted, Work, paint_chunk, run_chunk
 from .operations import NONE, REGISTRY
 from .plan import make_plan
 from .table import Table, gather, skipped_rows
-from .writer import STAGE, TARS, check_out, holds_only_mixcli, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted
+from .writer import STAGE, TARS, Under, check_out, holds_only_mixcli, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted
 
 CSV_NAME = "train.csv"
 SKIPPED_NAME = "skipped.csv"
@@ -98,8 +98,8 @@ def _run(job: Job, progress: bool, start: float) -> dict:
     elif todo:
         root = job.out / STAGE if job.out_format == "webdataset" else job.out
         work = Work(
-            job=job, plan=plan, files=ds.files, outputs=[root / n for n in names],
-            masks=[root / n for n in masks] if masks else None, stop=threading.Event(),
+            job=job, plan=plan, files=ds.files, outputs=Under(root, names),
+            masks=Under(root, masks) if masks else None, stop=threading.Event(),
             folder_of=_folder_of(job, ds) if job.out_layout == "folders" else None,
         )
         finish = lambda s, results: _finish_shard(job, ds, plan, layout, names, masks, s, results)  # noqa: E731

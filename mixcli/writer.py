@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import MixcliError
@@ -21,6 +22,24 @@ _TMP = re.compile(r"^\..+\.tmp\d+(-[0-9a-f]{8})?$")
 _FS_LOCK = threading.Lock()
 _TMPFILE_LOCK = threading.Lock()
 _tmpfile: dict = {"off": not hasattr(os, "O_TMPFILE"), "pid": None, "proc": -1, "mode": 0o644}  # see _tmpfile_dir
+
+
+class Under(Sequence):
+    """The paths root/names[i], each made when asked for: a million Path objects take ~0.5 GB."""
+
+    def __init__(self, root: Path, names: list[str]):
+        self.root, self.names = Path(root), names
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.root / n for n in self.names[i]]
+        return self.root / self.names[i]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
 
 
 def output_names(images: list[str], ext: str, copies: int = 1, originals: bool = False) -> list[str]:
