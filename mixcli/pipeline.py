@@ -146,13 +146,9 @@ def _finish_shard(job: Job, ds: Dataset, plan, layout: list, names: list[str], m
     if job.out_format == "webdataset":
         from . import webdataset
 
-        per_input, n = job.copies + (1 if job.keep_originals else 0), len(ds)
-        inputs = [int(i) for c in layout[s] for i in plan.chunks[c]]
-        planned = sorted(c * n + i for i in inputs for c in range(per_input))
-        counts = [per_input * sum(len(plan.chunks[c]) for c in chunks) for chunks in layout]
-        first = webdataset.tar_numbers(counts, job.samples_per_tar)[s]
-        staged = webdataset.place(table, written, planned, first, job.samples_per_tar)
-        webdataset.pack(job.out, table, written, planned, first, job.samples_per_tar, staged)
+        tars = webdataset.tars_of(written, layout, plan.chunks, len(ds), job.copies + (1 if job.keep_originals else 0), job.samples_per_tar)
+        staged = webdataset.rename(table, tars)
+        webdataset.pack(job.out, table, tars, staged)
     stats = {
         "shard": s, "rows": len(table), "ops": dict(Counter(table.ops)),
         "skipped": [[i, image, error] for i, image, error in skipped_rows(ds, g)],
@@ -240,6 +236,11 @@ def _dry_run(job: Job, ds: Dataset, plan, seconds: float, group: tuple[int, int]
         if not by_row[r][5]:
             first.append(r)
     table = Table(job, ds, [names[r] for r in first], masks and [masks[r] for r in first], [by_row[r] for r in first])
+    if job.out_format == "webdataset":
+        from . import webdataset
+
+        kept = [first[k] for k in table.kept]
+        webdataset.rename(table, webdataset.tars_of(kept, layout, plan.chunks, n, job.copies + (1 if job.keep_originals else 0), job.samples_per_tar))
     return {
         "dry_run": True, "rows": len(rows), **{name: ops[name] for name in (*REGISTRY, NONE)},
         "out": str(job.out), "csv": str(job.out / CSV_NAME) if group is None else None,

@@ -26,18 +26,30 @@ def tar_numbers(rows_per_shard: list[int], samples_per_tar: int) -> list[int]:
     return first
 
 
-def key_of(name: str) -> str:
-    """images/000123_cat.v2.jpg -> 000123_cat_v2."""
-    return Path(name).stem.replace(".", "_")
+def tars_of(rows: list[int], shard_chunks: list, chunks: list, n: int, per_input: int, samples_per_tar: int) -> list[int]:
+    """The tar of each output row (rows of any shards): its shard's first tar + its place among
+    the shard's planned rows // samples_per_tar (shard_chunks: the shards' chunk ids; chunks: the
+    plan's input rows a chunk)."""
+    counts = [per_input * sum(len(chunks[c]) for c in cs) for cs in shard_chunks]
+    first = tar_numbers(counts, samples_per_tar)
+    shard_of = {int(i): s for s, cs in enumerate(shard_chunks) for c in cs for i in chunks[c]}
+    planned: dict[int, dict[int, int]] = {}
+    out = []
+    for r in rows:
+        s = shard_of[r % n]
+        if s not in planned:
+            inputs = [int(i) for c in shard_chunks[s] for i in chunks[c]]
+            planned[s] = {p: k for k, p in enumerate(sorted(c * n + i for i in inputs for c in range(per_input)))}
+        out.append(first[s] + planned[s][r] // samples_per_tar)
+    return out
 
 
-def place(table, rows: list[int], planned: list[int], first_tar: int, samples_per_tar: int) -> list[tuple[str, str]]:
-    """Point the table's image and mask fields into the tars (rows: its output rows); return
-    where each row's image and mask ("" if none) are staged, relative to OUT."""
-    position = {r: k for k, r in enumerate(planned)}
+def rename(table, tars: list[int]) -> list[tuple[str, str]]:
+    """Point the table's image and mask fields into the given tars; return where each row's image
+    and mask ("" if none) are staged, relative to OUT."""
     staged = []
-    for k, r in enumerate(rows):
-        tar, key, name = first_tar + position[r] // samples_per_tar, key_of(table.images[k]), table.images[k]
+    for k, tar in enumerate(tars):
+        key, name = key_of(table.images[k]), table.images[k]
         staged.append((f"{STAGE}/{name}", f"{STAGE}/{table.masks[k]}" if table.masks[k] else ""))
         table.images[k] = f"{TARS}/{tar:06d}.tar/{key}{Path(name).suffix}"
         if table.masks[k]:
@@ -45,10 +57,13 @@ def place(table, rows: list[int], planned: list[int], first_tar: int, samples_pe
     return staged
 
 
-def pack(out: Path, table, rows: list[int], planned: list[int], first_tar: int, samples_per_tar: int, staged: list) -> None:
-    """Write the tars of one shard: its table's rows (placed) with their staged files."""
-    position = {r: k for k, r in enumerate(planned)}
-    tars = [first_tar + position[r] // samples_per_tar for r in rows]
+def key_of(name: str) -> str:
+    """images/000123_cat.v2.jpg -> 000123_cat_v2."""
+    return Path(name).stem.replace(".", "_")
+
+
+def pack(out: Path, table, tars: list[int], staged: list) -> None:
+    """Write the tars of one shard: its table's rows (renamed) with their staged files."""
     numeric = {c for c in table.columns if c.startswith("p_")} | {"lam"}
     ints = {"x1", "y1", "x2", "y2"}
     for tar in sorted(set(tars)):

@@ -92,3 +92,12 @@ def test_an_integer_class_is_a_number_in_the_json(tmp_path):
 def test_webdataset_and_class_folders_exclude_each_other(data, tmp_path):
     r = invoke("mixup", data, tmp_path / "o", "--out-format", "webdataset", "--out-layout", "folders")
     assert r.exit_code == 2 and "exclude each other" in r.stderr
+
+
+def test_a_dry_run_shows_the_rows_the_run_writes(data, tmp_path):
+    common = ["--seed", "5", "--shard-size", "16", "--out-format", "webdataset", "--samples-per-tar", "7"]
+    dry = runner.invoke(app, ["cutmix", str(data), str(tmp_path / "o"), *common, "-n"])
+    assert dry.exit_code == 0 and not (tmp_path / "o").exists()
+    assert invoke("cutmix", data, tmp_path / "o", *common, "-q").exit_code == 0
+    written = (tmp_path / "o" / "train.csv").read_text().splitlines()
+    assert dry.stdout.splitlines() == written[:6] and written[1].startswith("shards/")
