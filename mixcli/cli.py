@@ -52,7 +52,7 @@ SHARED = [
     ("fmt", str, "jpg", typer.Option("--format", metavar="jpg|png", help="Output image format: jpg or png (lossless).")),
     ("quality", int, 95, typer.Option(help="JPEG quality, 1-100.")),
     ("seed", int, 0, typer.Option(metavar="N", help="Random seed: the same seed writes the same bytes, whatever --workers.")),
-    ("workers", int, 0, typer.Option(metavar="N", help="Worker threads [default: all cores].", show_default=False)),
+    ("workers", int, 0, typer.Option(metavar="N", help="Worker threads [default: the cores this process may use].", show_default=False)),
     ("csv", Optional[Path], None, typer.Option("--csv", help="CSV to read instead of DATA/train.csv ('-': standard input).", show_default=False)),
     ("image_dir", Optional[Path], None, typer.Option(help="Folder the CSV's image paths are relative to [default: DATA or DATA/train].", show_default=False)),
     ("layout", str, "auto", typer.Option(metavar="auto|csv|folders", help="Input layout: a CSV, or class folders DATA/<class>/<image> (auto: folders when there is no train.csv).")),

@@ -120,7 +120,15 @@ class Job:
 
     @property
     def n_workers(self) -> int:
-        return self.workers or os.cpu_count() or 1
+        return self.workers or usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a Slurm or container CPU set), else all of them."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 """The command line: options, exit codes, messages, and one real subprocess on sample_data/."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -253,3 +254,11 @@ def test_png_with_garbage_chunk_lengths_is_refused(small_data, tmp_path, garbage
         blob = blob[:8] + bytes(1 << 20)
     path.write_bytes(bytes(blob))
     assert_one_line_error(invoke("mixup", small_data, tmp_path / "o"), 1, "img001.png", "truncated PNG")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
+def test_default_workers_are_the_cores_the_process_may_use(small_data, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "mixcli", "mixup", str(small_data), str(tmp_path / "o"), "--json", "-q"],
+                       capture_output=True, text=True, preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["workers"] == 1
