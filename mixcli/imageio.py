@@ -89,18 +89,15 @@ def decode(data: bytes, path: Path, size: tuple[int, int] | None = None) -> np.n
 
 
 def decoded() -> dict[str, int]:
-    """How many images each decoder decoded since reset_decoded()."""
+    """How many images each decoder decoded since reset_decoded(), by "name version"."""
+    versions = {"simplejpeg": simplejpeg.__version__, "opencv": cv2.__version__}
     with _decoded_lock:
-        return {name: _decoded[name] for name in DECODERS}
+        return {f"{name} {versions[name]}": _decoded[name] for name in DECODERS}
 
 
 def reset_decoded() -> None:
     with _decoded_lock:
         _decoded.clear()
-
-
-def decoder_versions() -> dict[str, str]:
-    return {"simplejpeg": simplejpeg.__version__, "opencv": cv2.__version__}
 
 
 def _decode_jpeg(data: bytes, reduce: int) -> np.ndarray | None:

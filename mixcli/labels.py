@@ -67,10 +67,14 @@ class Targets:
     def hard(self) -> np.ndarray:
         """Each row's class of largest weight (the first in class order on ties; 0 for an empty row)."""
         out = np.zeros(len(self), dtype=np.int64)
-        for r in range(len(self)):
-            a, b = self.indptr[r], self.indptr[r + 1]
-            if b > a:
-                out[r] = self.indices[a + int(np.argmax(self.values[a:b]))]
+        counts = np.diff(self.indptr)
+        full = np.flatnonzero(counts)
+        if len(full):
+            top = np.maximum.reduceat(self.values, self.indptr[full])
+            row = np.repeat(np.arange(len(self)), counts)
+            at_top = np.flatnonzero(self.values == top[np.searchsorted(full, row)])
+            _, first = np.unique(row[at_top], return_index=True)  # classes are sorted within a row
+            out[full] = self.indices[at_top[first]]
         return out
 
 

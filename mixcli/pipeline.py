@@ -6,7 +6,6 @@ A finished shard (mixcli.shards) writes its part of train.csv; the whole run mer
 a shard group leaves that to `mixcli merge`.
 """
 
-import io
 import os
 import re
 import shutil
@@ -58,8 +57,9 @@ def _run(job: Job, progress: bool, start: float) -> dict:
     if group is not None and job.overwrite:
         raise UsageError("--overwrite cannot be given to a shard group (its tasks would clear each other's work): clear OUT once, then start the groups")
     ds = load_dataset(**job.dataset_options())
-    if job.label_format == "sparse" and any(";" in str(c) for c in ds.classes):
-        raise MixcliError(f"--label-format sparse joins classes with ';', which class {next(str(c) for c in ds.classes if ';' in str(c))!r} holds: use dense")
+    clash = next((str(c) for c in ds.classes if ";" in str(c)), None) if job.label_format == "sparse" else None
+    if clash is not None:
+        raise MixcliError(f"--label-format sparse joins classes with ';', which class {clash!r} holds: use dense")
     try:
         plan = make_plan(len(ds), job.operation, job.params, job.prob, job.seed, job.copies)
     except ValueError as e:
@@ -108,11 +108,9 @@ def _run(job: Job, progress: bool, start: float) -> dict:
         return _group_summary(job, layout, mine, group, time.perf_counter() - start)
     removed = 0
     if not (job.out / CSV_NAME).is_file() or todo:
-        listed = shards.merge(job.out, len(layout), CSV_NAME, SKIPPED_NAME)
+        listed, removed = _merge(job.out, len(layout))
         if job.overwrite or resuming:  # files of an earlier run; a new run starts in an empty OUT
-            removed = remove_unlisted(job.out, listed) + _remove_unlisted_tars(job.out, listed)
-        state.finish(job.out, len(layout))
-        shutil.rmtree(job.out / STAGE, ignore_errors=True)
+            removed += remove_unlisted(job.out, listed)
     return {**_summary(job, ds, time.perf_counter() - start), "removed": removed}
 
 
@@ -127,12 +125,19 @@ def merge(out: Path) -> dict:
         raise MixcliError(f"{out / '.mixcli' / state.RUN} records no shards: it was written by another mixcli version")
     if (out / CSV_NAME).is_file() and not shards.missing(out, count) and not any(state.part_path(out, s).is_file() for s in range(count)):
         return {**_table_counts(out), "out": str(out), "csv": str(out / CSV_NAME), "shards": count, "seconds": 0.0, "merged_before": True}
+    _merge(out, count)
+    return {**_table_counts(out), "out": str(out), "csv": str(out / CSV_NAME), "shards": count, "seconds": round(time.perf_counter() - start, 3)}
+
+
+def _merge(out: Path, count: int) -> tuple[list[str], int]:
+    """train.csv and skipped.csv from the shards' parts, then the parts, the staged images, the
+    temporaries and an earlier run's tars go. Return the files train.csv lists and the tars removed."""
     listed = shards.merge(out, count, CSV_NAME, SKIPPED_NAME)
-    _remove_unlisted_tars(out, listed)
+    removed = _remove_unlisted_tars(out, listed)
     remove_temporaries(out)
     shutil.rmtree(out / STAGE, ignore_errors=True)
     state.finish(out, count)
-    return {**_table_counts(out), "out": str(out), "csv": str(out / CSV_NAME), "shards": count, "seconds": round(time.perf_counter() - start, 3)}
+    return listed, removed
 
 
 def _finish_shard(job: Job, ds: Dataset, plan, layout: list, names: list[str], masks: list[str] | None, s: int, results: list[ChunkResult]) -> None:
@@ -154,15 +159,9 @@ def _finish_shard(job: Job, ds: Dataset, plan, layout: list, names: list[str], m
         "skipped": [[i, image, error] for i, image, error in skipped_rows(ds, g)],
         "seconds": round(sum(r.seconds for r in results), 3),
     }
-    state.finish_shard(job.out, s, lambda f: _write_text(f, table, written), stats)
+    state.finish_shard(job.out, s, lambda text: table.write(text, written), stats)
     for p in (p for pair in staged for p in pair if p):  # packed: after the stats, so a shard killed before them packs again
         (job.out / p).unlink(missing_ok=True)
-
-
-def _write_text(f, table: Table, first: list) -> None:
-    text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
-    table.write(text, first)
-    text.detach()
 
 
 def _remove_unlisted_tars(out: Path, listed: list[str]) -> int:
@@ -328,7 +327,7 @@ def _group_summary(job: Job, layout: list, mine: list[int], group: tuple[int, in
         "skipped": len(skipped), "skipped_images": [image for _, image, _ in skipped],
         "out": str(job.out), "csv": None, "group": list(group), "shards": mine,
         "missing": shards.missing(job.out, len(layout)), "workers": job.n_workers, "kernels": ops.active(),
-        "decoders": {f"{name} {imageio.decoder_versions()[name]}": n for name, n in imageio.decoded().items()},
+        "decoders": imageio.decoded(),
         "seconds": round(seconds, 3),
     }
 
@@ -338,6 +337,6 @@ def _summary(job: Job, ds: Dataset, seconds: float) -> dict:
     return {
         **_table_counts(job.out), "out": str(job.out), "csv": str(job.out / CSV_NAME), "classes": len(ds.classes),
         "workers": job.n_workers, "kernels": ops.active(),
-        "decoders": {f"{name} {imageio.decoder_versions()[name]}": n for name, n in imageio.decoded().items()},
+        "decoders": imageio.decoded(),
         "seconds": round(seconds, 3), "ignored_columns": ds.ignored_columns,
     }

@@ -14,7 +14,6 @@ from .config import Job
 from .dataset import load_dataset
 from .errors import MixcliError
 from .imageio import decode, resize
-from .labels import hard_labels
 from .mixing import Interrupted, Work, paint_chunk
 from .plan import make_plan
 from .writer import write_atomic
@@ -36,7 +35,7 @@ def preview(job: Job, n: int, path: Path) -> dict:
         plan = make_plan(len(ds), job.operation, job.params, 1.0, job.seed)
     except ValueError as e:
         raise MixcliError(str(e)) from None
-    classes = hard_labels(ds.targets, ds.classes)
+    classes = [ds.classes[k] for k in ds.targets.hard()]  # each input row's class
     tiles: list[np.ndarray] = []
     work = Work(job=job, plan=plan, files=ds.files, outputs=[], masks=None, stop=threading.Event())
 

@@ -18,7 +18,7 @@ from . import state
 from .errors import MixcliError, UsageError
 from .plan import CHUNK
 from .table import ROW
-from .writer import write_atomic, write_with
+from .writer import write_atomic, write_text_with
 
 DEFAULT_SIZE = 10_000
 
@@ -109,7 +109,7 @@ def merge(out: Path, shards: int, csv_name: str, skipped_name: str) -> list[str]
         (out / skipped_name).unlink(missing_ok=True)
     listed: list[str] = []
 
-    def fill(f) -> None:
+    def fill(text) -> None:
         # A part holds one row a line (dataset.py refuses line breaks in paths and labels), its
         # first field the output row, its second the image and its last the mask, both made by mixcli.
         listed.clear()
@@ -119,7 +119,6 @@ def merge(out: Path, shards: int, csv_name: str, skipped_name: str) -> list[str]
             header = headers[0]
             if header is None or not header.startswith(f"{ROW},") or any(h != header for h in headers):
                 raise MixcliError(f"the shards' parts in {state.shards_folder(out)} do not agree: rerun with --overwrite")
-            text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
             text.write(header[len(ROW) + 1 :])
             for line in heapq.merge(*parts, key=lambda line: int(line[: line.index(",")])):
                 rest = line[line.index(",") + 1 :]
@@ -128,10 +127,9 @@ def merge(out: Path, shards: int, csv_name: str, skipped_name: str) -> list[str]
                 mask = rest.rstrip("\n").rsplit(",", 1)[1]
                 if mask:
                     listed.append(mask)
-            text.detach()
 
     lost = [s for s in range(shards) if not state.part_path(out, s).is_file()]
     if lost:
         raise MixcliError(f"the parts of train.csv of shards {', '.join(map(str, lost[:20]))} are missing from {state.shards_folder(out)}: rerun with --overwrite")
-    write_with(out / csv_name, fill)
+    write_text_with(out / csv_name, fill)
     return listed

@@ -21,7 +21,7 @@ from pathlib import Path
 from . import __version__
 from .errors import MixcliError
 from .mixing import ChunkResult
-from .writer import STATE, write_atomic, write_with
+from .writer import STATE, write_atomic, write_text_with
 
 RUN = "run.json"
 SHARDS = "shards"
@@ -139,8 +139,8 @@ def append(out: Path, s: int, result: ChunkResult) -> None:
 
 
 def finish_shard(out: Path, s: int, fill_part, stats: dict) -> None:
-    """Shard s is done: its part of train.csv (what fill_part(f) writes), then its stats (the mark), then no journal."""
-    write_with(part_path(out, s), fill_part)
+    """Shard s is done: its part of train.csv (what fill_part(text) writes), then its stats (the mark), then no journal."""
+    write_text_with(part_path(out, s), fill_part)
     write_atomic(shards_folder(out) / f"{_name(s)}.json", (json.dumps(stats, sort_keys=True) + "\n").encode())
     (shards_folder(out) / f"{_name(s)}.journal").unlink(missing_ok=True)
 

@@ -2,6 +2,7 @@
 
 import errno
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -135,6 +136,17 @@ def _umask() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0o022
+
+
+def write_text_with(path: Path, fill) -> None:
+    """write_with for text: fill(text) writes str into a UTF-8 text stream, newlines as written."""
+
+    def binary(f) -> None:
+        text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
+        fill(text)
+        text.detach()  # f stays open: write_with closes it
+
+    write_with(path, binary)
 
 
 def _link_new(path: Path, fill) -> bool:

@@ -50,6 +50,15 @@ def load(path: Path) -> np.ndarray:
     return read_image(path)
 
 
+def invoke(*args, env=None, input=None):
+    """`mixcli ARGS` through Typer's test runner (arguments may be Paths or numbers)."""
+    from typer.testing import CliRunner
+
+    from mixcli.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], env=env, input=input)
+
+
 def visible_files(out: Path) -> dict[str, bytes]:
     """OUT as one machine writes it: every file but the hidden record under OUT/.mixcli."""
     return {k: v for k, v in out_files(out).items() if not k.startswith(".mixcli")}

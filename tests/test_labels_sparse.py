@@ -2,18 +2,9 @@
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from conftest import visible_files as visible
-from conftest import write_dataset
-from mixcli.cli import app
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
+from conftest import invoke, write_dataset
 
 
 @pytest.fixture(scope="module")

@@ -5,18 +5,9 @@ import os
 
 import pytest
 import ray
-from typer.testing import CliRunner
 
 from conftest import visible_files as visible
-from conftest import write_dataset
-from mixcli.cli import app
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
+from conftest import invoke, write_dataset
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +57,7 @@ def test_an_error_in_a_ray_task_is_one_line(local_ray, data, tmp_path):
 
 
 def test_ray_refuses_stdin(local_ray, data, tmp_path):
-    r = runner.invoke(app, ["mixup", str(data), str(tmp_path / "o"), "--csv", "-", "--distributor", "ray"], input=(data / "train.csv").read_text())
+    r = invoke("mixup", data, tmp_path / "o", "--csv", "-", "--distributor", "ray", input=(data / "train.csv").read_text())
     assert r.exit_code == 2 and "standard input" in r.stderr
 
 

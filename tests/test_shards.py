@@ -4,19 +4,11 @@ import json
 import random
 
 import pytest
-from typer.testing import CliRunner
 
 from conftest import visible_files as visible
-from conftest import write_dataset
+from conftest import invoke, write_dataset
 from mixcli import shards
-from mixcli.cli import app
 from mixcli.errors import UsageError
-
-runner = CliRunner()
-
-
-def invoke(*args, env=None):
-    return runner.invoke(app, [str(a) for a in args], env=env)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +16,6 @@ def data100(tmp_path_factory):
     root = tmp_path_factory.mktemp("d")
     shapes = [(12 + k % 5, 10 + k % 7) for k in range(100)]
     return write_dataset(root, shapes, [k % 4 for k in range(100)])
-
 
 
 CASES = {
@@ -132,7 +123,7 @@ def test_a_group_refuses_overwrite_and_another_run(data100, tmp_path):
 
 def test_shards_all_runs_the_whole_run_inside_an_array(data100, tmp_path):
     env = {"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4"}
-    r = runner.invoke(app, ["mixup", str(data100), str(tmp_path / "o"), "--shards", "all", "-q"], env=env)
+    r = invoke("mixup", data100, tmp_path / "o", "--shards", "all", "-q", env=env)
     assert r.exit_code == 0 and (tmp_path / "o" / "train.csv").is_file() and len((tmp_path / "o" / "train.csv").read_text().splitlines()) == 101
 
 

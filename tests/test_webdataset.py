@@ -6,17 +6,9 @@ import random
 import pandas as pd
 import pytest
 import webdataset as wds
-from typer.testing import CliRunner
 
 from conftest import visible_files as visible
-from conftest import write_dataset
-from mixcli.cli import app
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
+from conftest import invoke, write_dataset
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +88,7 @@ def test_webdataset_and_class_folders_exclude_each_other(data, tmp_path):
 
 def test_a_dry_run_shows_the_rows_the_run_writes(data, tmp_path):
     common = ["--seed", "5", "--shard-size", "16", "--out-format", "webdataset", "--samples-per-tar", "7"]
-    dry = runner.invoke(app, ["cutmix", str(data), str(tmp_path / "o"), *common, "-n"])
+    dry = invoke("cutmix", data, tmp_path / "o", *common, "-n")
     assert dry.exit_code == 0 and not (tmp_path / "o").exists()
     assert invoke("cutmix", data, tmp_path / "o", *common, "-q").exit_code == 0
     written = (tmp_path / "o" / "train.csv").read_text().splitlines()
