@@ -47,7 +47,7 @@ def start(out: Path, record: dict) -> None:
         raise MixcliError(f"{folder} is not a plain folder: refusing to write through it")
     for p in folder.iterdir():
         p.unlink()
-    write_atomic(out / STATE / RUN, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+    write_atomic(out / STATE / RUN, _as_bytes(record))
 
 
 def join(out: Path, record: dict) -> None:
@@ -58,7 +58,7 @@ def join(out: Path, record: dict) -> None:
     if not path.is_file():
         tmp = path.with_name(f".{RUN}.{secrets.token_hex(4)}")
         try:
-            tmp.write_bytes((json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+            tmp.write_bytes(_as_bytes(record))
             os.link(tmp, path)
             return
         except FileExistsError:
@@ -68,6 +68,10 @@ def join(out: Path, record: dict) -> None:
         finally:
             tmp.unlink(missing_ok=True)
     check(out, record)
+
+
+def _as_bytes(record: dict) -> bytes:
+    return (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
 
 
 def has_run(out: Path) -> bool:

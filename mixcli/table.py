@@ -33,8 +33,9 @@ BLOCK = 512  # output rows whose label weights are dense at once
 class Table:
     """train.csv's rows for some output rows, in the column order the README documents (names,
     masks: the outputs relative to OUT, from writer.output_names; g: from gather). Rows dropped
-    by --skip-bad are left out. The label columns are computed a block of rows at a time, each
-    time rows() is iterated, so a table of many rows and classes is never dense whole."""
+    by --skip-bad are left out. Each row's label weights are kept as its nonzero (class, weight)
+    pairs, or, with smoothing (every class weighs), computed dense a block of rows at a time
+    each time rows() is iterated: a table of many rows and classes is never dense whole."""
 
     def __init__(self, job, ds: Dataset, names: list[str], masks: list[str] | None, g: list[tuple]):
         op, sources, weights, boxes, has_mask, error = zip(*g)

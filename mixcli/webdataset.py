@@ -63,15 +63,24 @@ def key_of(name: str) -> str:
 
 
 def pack(out: Path, table, tars: list[int], staged: list) -> None:
-    """Write the tars of one shard: its table's rows (renamed) with their staged files."""
+    """Write the tars of one shard: its table's rows (renamed) with their staged files. The rows
+    are in row order, so a tar's samples come together: the table is formatted once, and one
+    tar's samples at a time are held."""
     numeric = {c for c in table.columns if c.startswith("p_")} | {"lam"}
     ints = {"x1", "y1", "x2", "y2"}
-    for tar in sorted(set(tars)):
-        def fill(f, tar=tar) -> None:
-            samples = ((dict(zip(table.columns, row)), files) for t, row, files in zip(tars, table.rows(), staged) if t == tar)
-            _write_tar(f, out, samples, numeric, ints)
 
-        write_with(out / TARS / f"{tar:06d}.tar", fill)
+    def write(tar: int, samples: list) -> None:
+        write_with(out / TARS / f"{tar:06d}.tar", lambda f: _write_tar(f, out, samples, numeric, ints))
+
+    current, samples = None, []
+    for tar, row, files in zip(tars, table.rows(), staged):
+        if tar != current and samples:
+            write(current, samples)
+            samples = []
+        current = tar
+        samples.append((dict(zip(table.columns, row)), files))
+    if samples:
+        write(current, samples)
 
 
 def _write_tar(f, out: Path, samples, numeric: set, ints: set) -> None:

@@ -110,6 +110,17 @@ def write_with(path: Path, fill) -> None:
         raise MixcliError(f"cannot write {path}: {e.strerror or e}") from None
 
 
+def write_text_with(path: Path, fill) -> None:
+    """write_with for text: fill(text) writes str into a UTF-8 text stream, newlines as written."""
+
+    def binary(f) -> None:
+        text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
+        fill(text)
+        text.detach()  # f stays open: write_with closes it
+
+    write_with(path, binary)
+
+
 def _tmpfile_dir() -> tuple[int, int] | None:
     """(a descriptor of this process's /proc/self/fd, the mode new files get), or None where the
     O_TMPFILE way is off. Opened again in a forked child: the folder is the opener's own."""
@@ -136,17 +147,6 @@ def _umask() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0o022
-
-
-def write_text_with(path: Path, fill) -> None:
-    """write_with for text: fill(text) writes str into a UTF-8 text stream, newlines as written."""
-
-    def binary(f) -> None:
-        text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
-        fill(text)
-        text.detach()  # f stays open: write_with closes it
-
-    write_with(path, binary)
 
 
 def _link_new(path: Path, fill) -> bool:
