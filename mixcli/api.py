@@ -257,4 +257,8 @@ def _convert(name: str, value: Any, typ: Any) -> Any:
     }.get(typ, True)
     if not ok:
         raise UsageError(f"{name} must be {getattr(typ, '__name__', typ)}, got {value!r}")
-    return typ(value) if typ in (bool, int, float, str, Path) else value
+    if typ is Path:
+        from .store import location
+
+        return location(value)
+    return typ(value) if typ in (bool, int, float, str) else value

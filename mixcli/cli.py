@@ -38,8 +38,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Data = Annotated[Path, typer.Argument(metavar="DATA", help="Dataset folder holding train.csv, the images, or a train/ folder of them.", show_default=False)]
-Out = Annotated[Path, typer.Argument(metavar="OUT", help="Output folder: mixed images under OUT/images and OUT/train.csv.", show_default=False)]
+# Paths are taken as text: a URL (s3://bucket/prefix) must keep its '//' (store.location reads both).
+Data = Annotated[str, typer.Argument(metavar="DATA", help="Dataset folder (or s3://bucket/prefix) holding train.csv, the images, or a train/ folder of them.", show_default=False)]
+Out = Annotated[str, typer.Argument(metavar="OUT", help="Output folder (or s3://bucket/prefix): mixed images under OUT/images and OUT/train.csv.", show_default=False)]
 
 # The options every operation takes, in the order --help lists them after the operation's own.
 SHARED = [
@@ -53,8 +54,8 @@ SHARED = [
     ("quality", int, 95, typer.Option(help="JPEG quality, 1-100.")),
     ("seed", int, 0, typer.Option(metavar="N", help="Random seed: the same seed writes the same bytes, whatever --workers.")),
     ("workers", int, 0, typer.Option(metavar="N", help="Worker threads [default: the cores this process may use].", show_default=False)),
-    ("csv", Optional[Path], None, typer.Option("--csv", help="CSV to read instead of DATA/train.csv ('-': standard input).", show_default=False)),
-    ("image_dir", Optional[Path], None, typer.Option(help="Folder the CSV's image paths are relative to [default: DATA or DATA/train].", show_default=False)),
+    ("csv", Optional[str], None, typer.Option("--csv", help="CSV to read instead of DATA/train.csv ('-': standard input).", show_default=False)),
+    ("image_dir", Optional[str], None, typer.Option(help="Folder the CSV's image paths are relative to [default: DATA or DATA/train].", show_default=False)),
     ("layout", str, "auto", typer.Option(metavar="auto|csv|folders", help="Input layout: a CSV, or class folders DATA/<class>/<image> (auto: folders when there is no train.csv).")),
     ("image_col", str, "image", typer.Option(metavar="NAME", help="The CSV's column of image paths.")),
     ("label_col", str, "label", typer.Option(metavar="NAME", help="The CSV's column of labels.")),
@@ -137,8 +138,8 @@ def preview(
     output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="The PNG to write (replaced if it exists).")] = Path("preview.png"),
     seed: Annotated[int, typer.Option(metavar="N", help="Random seed, as for the operation's command.")] = 0,
     size: Annotated[Optional[str], typer.Option(metavar="WxH", help="Resize every image to WIDTHxHEIGHT first.", show_default=False)] = None,
-    csv: Annotated[Optional[Path], typer.Option("--csv", help="CSV to read instead of DATA/train.csv.", show_default=False)] = None,
-    image_dir: Annotated[Optional[Path], typer.Option(help="Folder the CSV's image paths are relative to.", show_default=False)] = None,
+    csv: Annotated[Optional[str], typer.Option("--csv", help="CSV to read instead of DATA/train.csv.", show_default=False)] = None,
+    image_dir: Annotated[Optional[str], typer.Option(help="Folder the CSV's image paths are relative to.", show_default=False)] = None,
 ) -> None:
     """A contact sheet PNG of N mixed samples with their classes and weights; OP's own options
     (see mixcli OP --help) follow. Writes that one file and nothing else."""

@@ -8,11 +8,13 @@ from .errors import UsageError
 from .imageio import FORMATS, MAX_PIXELS
 from .operations import REGISTRY, Operation, defaults
 from .plan import CHUNK
+from .store import location
 
 
 @dataclass(frozen=True)
 class Job:
-    """op: a registry name; params: that operation's own options (see Job.make); the rest are shared."""
+    """op: a registry name; params: that operation's own options (see Job.make); the rest are shared.
+    data, out, csv, image_dir: local Paths or, for URLs of object stores, store.Remote."""
 
     op: str
     data: Path
@@ -60,7 +62,9 @@ class Job:
         if unknown:
             raise UsageError(f"{op} has no option {', '.join(unknown)}")
         params.update({k: v for k, v in options.items() if k in params})
-        return cls(op=op, data=Path(data), out=Path(out), params=params, **{k: v for k, v in options.items() if k in shared})
+        places = {k: location(options[k]) for k in ("csv", "image_dir") if options.get(k) is not None}
+        shared_options = {k: v for k, v in options.items() if k in shared} | places
+        return cls(op=op, data=location(data), out=location(out), params=params, **shared_options)
 
     @property
     def operation(self) -> Operation:

@@ -28,6 +28,7 @@ import pandas as pd
 
 from .errors import MixcliError, UsageError, listing
 from .labels import Targets
+from .store import is_remote, location
 from .writer import Under
 
 SOFT_PREFIX = "p_"
@@ -74,18 +75,18 @@ def load_dataset(
     layout: auto (class folders when there is no CSV and there are class folders), csv or
     folders; image_col, label_col: the CSV's column names; label_sep: labels are lists of
     classes joined by it (multi-label)."""
-    data = Path(data)
+    data = location(data)
     if layout == "auto":
         no_csv = csv is None and not (data / "train.csv").is_file()
         layout = "folders" if no_csv and _class_root(data, image_dir) is not None else "csv"
     if layout == "folders":
         return _folder_dataset(data, csv, image_dir, label_sep)
-    csv = Path(csv) if csv is not None else data / "train.csv"
+    csv = location(csv) if csv is not None else data / "train.csv"
     raw = _csv_bytes(csv)
     table = read_table(csv, soft, image_col, label_col, raw)
     images = table["image"].tolist()
-    roots = [Path(image_dir)] if image_dir is not None else _roots(data)
-    found = [[os.path.isfile(os.path.join(r, name)) for name in images] for r in roots]
+    roots = [location(image_dir)] if image_dir is not None else _roots(data)
+    found = [_present(r, images) for r in roots]
     best = max(range(len(roots)), key=lambda k: sum(found[k]))  # the first root on a tie
     root = roots[best]
     missing = [name for name, ok in zip(images, found[best]) if not ok]
@@ -102,6 +103,14 @@ def load_dataset(
     )
 
 
+def _present(root, images: list[str]) -> list[bool]:
+    """Whether each image is a file under root (in a store: from one listing, not a request an image)."""
+    if not is_remote(root):
+        return [os.path.isfile(os.path.join(root, name)) for name in images]
+    objects = set(root.find())
+    return [os.path.normpath(name).lstrip("/") in objects for name in images]
+
+
 def _no_line_breaks(images: list[str], classes: list, name: str) -> None:
     """Refuse a line break in an image path or a class: train.csv keeps one row a line."""
     bad = next((v for v in [*images, *map(str, classes)] if "\n" in v or "\r" in v), None)
@@ -112,7 +121,7 @@ def _no_line_breaks(images: list[str], classes: list, name: str) -> None:
 def _class_root(data: Path, image_dir: Path | None) -> Path | None:
     """The folder holding the class folders — image_dir, else DATA/train if it exists, else DATA —
     or None if it holds none (so DATA/train itself is never taken for a class)."""
-    root = Path(image_dir) if image_dir is not None else (data / "train" if (data / "train").is_dir() else data)
+    root = location(image_dir) if image_dir is not None else (data / "train" if (data / "train").is_dir() else data)
     if root.is_dir() and any(p.is_dir() and not p.name.startswith(".") for p in root.iterdir()):
         return root
     return None
@@ -146,6 +155,9 @@ def _folder_dataset(data: Path, csv: Path | None, image_dir: Path | None, label_
 def _images_under(folder: Path, root: Path) -> list[str]:
     """Image files under folder, any depth, hidden files and folders skipped, as paths relative to root."""
     found = []
+    if is_remote(folder):
+        inside = (f"{folder.name}/{name}" for name in folder.find())
+        return [name for name in inside if not any(part.startswith(".") for part in name.split("/")) and name.lower().endswith(IMAGE_EXTENSIONS)]
     for here, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:

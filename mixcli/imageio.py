@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import MixcliError
+from .store import location
 
 # 2 x PIL's MAX_IMAGE_PIXELS, the usual decompression-bomb line; also OpenCV's own limit.
 MAX_PIXELS = 178_956_970
@@ -50,9 +51,9 @@ class ImageError(MixcliError):
 def read_bytes(path: Path) -> bytes:
     """The file's bytes, checked to be a complete JPEG/PNG of a sane size where it is one."""
     try:
-        data = Path(path).read_bytes()
+        data = location(path).read_bytes()  # a store.Remote's failures other than a missing object stop the run
     except OSError as e:
-        raise ImageError(f"cannot read {path}: {e.strerror}") from None
+        raise ImageError(f"cannot read {path}: {e.strerror or e}") from None
     if not data:
         raise ImageError(f"cannot decode image {path}: empty file")
     fmt = sniff(data)

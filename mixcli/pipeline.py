@@ -8,7 +8,6 @@ a shard group leaves that to `mixcli merge`.
 
 import os
 import re
-import shutil
 import sys
 import threading
 import time
@@ -25,8 +24,9 @@ from .imageio import FORMATS
 from .mixing import ChunkResult, Interrupted, Work, paint_chunk, run_chunk
 from .operations import NONE, REGISTRY
 from .plan import make_plan
+from .store import location
 from .table import Table, gather, skipped_rows
-from .writer import STAGE, TARS, Under, check_out, holds_only_mixcli, mask_names, output_names, prepare_out, remove_temporaries, remove_unlisted
+from .writer import STAGE, TARS, Under, check_out, holds_only_mixcli, mask_names, output_names, prepare_out, remove_files, remove_temporaries, remove_tree, remove_unlisted
 
 CSV_NAME = "train.csv"
 SKIPPED_NAME = "skipped.csv"
@@ -117,6 +117,7 @@ def _run(job: Job, progress: bool, start: float) -> dict:
 def merge(out: Path) -> dict:
     """`mixcli merge OUT`: train.csv (and skipped.csv) from the shards every group has finished."""
     start = time.perf_counter()
+    out = location(out)
     if not state.has_run(out):
         raise MixcliError(f"{out} holds no mixcli run to merge")
     record = state.read_record(out)
@@ -135,7 +136,7 @@ def _merge(out: Path, count: int) -> tuple[list[str], int]:
     listed = shards.merge(out, count, CSV_NAME, SKIPPED_NAME)
     removed = _remove_unlisted_tars(out, listed)
     remove_temporaries(out)
-    shutil.rmtree(out / STAGE, ignore_errors=True)
+    remove_tree(out / STAGE)
     state.finish(out, count)
     return listed, removed
 
@@ -160,8 +161,7 @@ def _finish_shard(job: Job, ds: Dataset, plan, layout: list, names: list[str], m
         "seconds": round(sum(r.seconds for r in results), 3),
     }
     state.finish_shard(job.out, s, lambda text: table.write(text, written), stats)
-    for p in (p for pair in staged for p in pair if p):  # packed: after the stats, so a shard killed before them packs again
-        (job.out / p).unlink(missing_ok=True)
+    remove_files(job.out, [p for pair in staged for p in pair if p])  # packed: after the stats, so a shard killed before them packs again
 
 
 def _remove_unlisted_tars(out: Path, listed: list[str]) -> int:
@@ -312,9 +312,12 @@ def _table_counts(out: Path) -> dict:
     """Rows per op and the skipped images, read back from the written tables."""
     import pandas as pd
 
-    table = pd.read_csv(out / CSV_NAME, usecols=["op"], keep_default_na=False)
-    skipped_csv = out / SKIPPED_NAME
-    skipped = pd.read_csv(skipped_csv, keep_default_na=False).image.tolist() if skipped_csv.is_file() else []
+    with (out / CSV_NAME).open("rb") as f:
+        table = pd.read_csv(f, usecols=["op"], keep_default_na=False)
+    skipped = []
+    if (out / SKIPPED_NAME).is_file():
+        with (out / SKIPPED_NAME).open("rb") as f:
+            skipped = pd.read_csv(f, keep_default_na=False).image.tolist()
     return {"rows": len(table), **{op: int((table.op == op).sum()) for op in (*REGISTRY, NONE)}, "skipped": len(skipped), "skipped_images": skipped}
 
 

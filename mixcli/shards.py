@@ -114,7 +114,7 @@ def merge(out: Path, shards: int, csv_name: str, skipped_name: str) -> list[str]
         # first field the output row, its second the image and its last the mask, both made by mixcli.
         listed.clear()
         with contextlib.ExitStack() as stack:
-            parts = [stack.enter_context(open(state.part_path(out, s), newline="", encoding="utf-8")) for s in range(shards)]
+            parts = [stack.enter_context(state.part_path(out, s).open("r", newline="", encoding="utf-8")) for s in range(shards)]
             headers = [next(p, None) for p in parts]
             header = headers[0]
             if header is None or not header.startswith(f"{ROW},") or any(h != header for h in headers):

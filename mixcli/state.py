@@ -10,6 +10,9 @@ kept, the rest is redone. Everything is deterministic per chunk: the same bytes 
     OUT/.mixcli/shards/000003.journal     finished chunks of shard 3, while it runs
     OUT/.mixcli/shards/000003.csv         its rows of train.csv (first column: the output row)
     OUT/.mixcli/shards/000003.json        its stats: rows, per-op counts, skipped rows, seconds
+
+In an object store (no append, no exclusive link) a journal is one object per finished chunk,
+OUT/.mixcli/shards/000003.journal/000012.json, and run.json is created by a conditional write.
 """
 
 import json
@@ -21,7 +24,8 @@ from pathlib import Path
 from . import __version__
 from .errors import MixcliError
 from .mixing import ChunkResult
-from .writer import STATE, write_atomic, write_text_with
+from .store import StoreError, is_remote
+from .writer import STATE, remove_tree, write_atomic, write_text_with
 
 RUN = "run.json"
 SHARDS = "shards"
@@ -42,11 +46,14 @@ def run_record(job, digest: str, rows: int, shards: int) -> dict:
 def start(out: Path, record: dict) -> None:
     """Record a new run in OUT, with no shard done."""
     folder = shards_folder(out)
-    folder.mkdir(parents=True, exist_ok=True)  # prepare_out has refused a symlinked OUT/.mixcli
-    if folder.is_symlink():
-        raise MixcliError(f"{folder} is not a plain folder: refusing to write through it")
-    for p in folder.iterdir():
-        p.unlink()
+    if is_remote(out):
+        folder.remove_tree()
+    else:
+        folder.mkdir(parents=True, exist_ok=True)  # prepare_out has refused a symlinked OUT/.mixcli
+        if folder.is_symlink():
+            raise MixcliError(f"{folder} is not a plain folder: refusing to write through it")
+        for p in folder.iterdir():
+            p.unlink()
     write_atomic(out / STATE / RUN, _as_bytes(record))
 
 
@@ -55,7 +62,14 @@ def join(out: Path, record: dict) -> None:
     is created exclusively, so of groups starting together one records and the others check."""
     shards_folder(out).mkdir(parents=True, exist_ok=True)
     path = out / STATE / RUN
-    if not path.is_file():
+    if is_remote(out) and not path.is_file():
+        try:
+            path.write_with(lambda f: f.write(_as_bytes(record)), exclusive=True)
+            return
+        except (FileExistsError, StoreError):  # another group's came first (a store may say so as a failed condition)
+            if not path.is_file():
+                raise
+    elif not path.is_file():
         tmp = path.with_name(f".{RUN}.{secrets.token_hex(4)}")
         try:
             tmp.write_bytes(_as_bytes(record))
@@ -122,6 +136,14 @@ def journal(out: Path, s: int) -> list[ChunkResult]:
     """The finished chunks of unfinished shard s (its journal rewritten without a line cut short)."""
     path = shards_folder(out) / f"{_name(s)}.journal"
     done = []
+    if is_remote(out):
+        objects = [name for name in path.find() if name.endswith(".json")]
+        for name in objects:
+            try:
+                done.append(ChunkResult(**json.loads((path / name).read_bytes())))
+            except (FileNotFoundError, ValueError, TypeError):  # gone meanwhile (a group run twice) or unreadable: redone, to the same bytes
+                pass
+        return done
     if path.is_file():
         seen = set()
         for line in path.read_text().splitlines():
@@ -138,6 +160,9 @@ def journal(out: Path, s: int) -> list[ChunkResult]:
 
 def append(out: Path, s: int, result: ChunkResult) -> None:
     """Add a finished chunk to shard s's journal."""
+    if is_remote(out):
+        write_atomic(shards_folder(out) / f"{_name(s)}.journal" / f"{_name(result.chunk)}.json", json.dumps(vars(result)).encode())
+        return
     with open(shards_folder(out) / f"{_name(s)}.journal", "a") as f:
         f.write(json.dumps(vars(result)) + "\n")  # its fields are plain lists: asdict's deep copy is not needed
 
@@ -146,7 +171,11 @@ def finish_shard(out: Path, s: int, fill_part, stats: dict) -> None:
     """Shard s is done: its part of train.csv (what fill_part(text) writes), then its stats (the mark), then no journal."""
     write_text_with(part_path(out, s), fill_part)
     write_atomic(shards_folder(out) / f"{_name(s)}.json", (json.dumps(stats, sort_keys=True) + "\n").encode())
-    (shards_folder(out) / f"{_name(s)}.journal").unlink(missing_ok=True)
+    journal_path = shards_folder(out) / f"{_name(s)}.journal"
+    if is_remote(out):
+        remove_tree(journal_path)
+    else:
+        journal_path.unlink(missing_ok=True)
 
 
 def finish(out: Path, shards: int) -> None:

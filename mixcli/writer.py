@@ -6,11 +6,13 @@ import io
 import os
 import re
 import secrets
+import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import MixcliError
+from .store import is_remote
 
 IMAGES = "images"
 MASKS = "masks"
@@ -26,10 +28,11 @@ _tmpfile: dict = {"off": not hasattr(os, "O_TMPFILE"), "pid": None, "proc": -1, 
 
 
 class Under(Sequence):
-    """The paths root/names[i], each made when asked for: a million Path objects take ~0.5 GB."""
+    """The paths root/names[i], each made when asked for: a million Path objects take ~0.5 GB.
+    root: a Path or a store.Remote."""
 
-    def __init__(self, root: Path, names: list[str]):
-        self.root, self.names = Path(root), names
+    def __init__(self, root, names: list[str]):
+        self.root, self.names = root, names
 
     def __len__(self) -> int:
         return len(self.names)
@@ -72,6 +75,8 @@ def in_folder(name: str, folder: str) -> str:
 
 def ensure_folder(path: Path) -> None:
     """Create path (a folder under OUT/images) if it is missing; refuse a symlink or a file there."""
+    if is_remote(path):  # a store has no folders to make
+        return
     try:
         path.mkdir(exist_ok=True)
     except OSError as e:
@@ -101,7 +106,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def write_with(path: Path, fill) -> None:
     """write_atomic of what fill(f) writes into the binary file f (it may be called twice, into a
-    second file, if the first way turns out not to work): nothing appears under path if it raises."""
+    second file, if the first way turns out not to work): nothing appears under path if it raises.
+    In an object store (a store.Remote) the object is streamed to its final key and completed last."""
+    if is_remote(path):
+        path.write_with(fill)
+        return
     try:
         if not _link_new(path, fill):
             with _FS_LOCK:
@@ -212,6 +221,8 @@ def _fill(f, data: bytes) -> None:
 
 def remove_temporaries(out: Path) -> int:
     """Delete temporaries a killed run left in OUT (only names write_atomic makes); return the count."""
+    if is_remote(out):  # a store's writes make no temporaries
+        return 0
     count = 0
     labels = [p for p in (out / IMAGES).iterdir() if p.is_dir() and not p.is_symlink()] if (out / IMAGES).is_dir() else []
     staged = [out / STAGE / IMAGES, out / STAGE / MASKS, out / TARS, out / STATE / "shards"]
@@ -228,6 +239,10 @@ def remove_unlisted(out: Path, listed: list[str]) -> int:
     """Delete files (and then empty folders) under OUT/images and OUT/masks that `listed` (paths
     relative to OUT) does not name, so OUT holds one run; nothing else is touched. Return the count."""
     keep = set(listed)
+    if is_remote(out):
+        stale = [f"{top}/{name}" for top in (IMAGES, MASKS) for name in (out / top).find() if f"{top}/{name}" not in keep]
+        out.delete(stale)
+        return len(stale)
     count = 0
     for top in (out / IMAGES, out / MASKS):
         if not top.is_dir() or top.is_symlink():
@@ -241,6 +256,23 @@ def remove_unlisted(out: Path, listed: list[str]) -> int:
             if here != top and not any(here.iterdir()):
                 here.rmdir()
     return count
+
+
+def remove_files(out, names: list[str]) -> None:
+    """Delete the files under OUT with these relative names, those that are there (in a store: in batches)."""
+    if is_remote(out):
+        out.delete(names)
+        return
+    for name in names:
+        (out / name).unlink(missing_ok=True)
+
+
+def remove_tree(path) -> None:
+    """Delete the folder path and everything under it, if it is there."""
+    if is_remote(path):
+        path.remove_tree()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def holds_only_mixcli(out: Path) -> bool:
