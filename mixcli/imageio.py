@@ -48,10 +48,13 @@ class ImageError(MixcliError):
     """An image file that cannot be read or decoded."""
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, checked to be a complete JPEG/PNG of a sane size where it is one."""
+def read_bytes(path: Path, fetched: bytes | OSError | None = None) -> bytes:
+    """The file's bytes (or those fetched already, or the error fetching them), checked to be a
+    complete JPEG/PNG of a sane size where it is one."""
     try:
-        data = location(path).read_bytes()  # a store.Remote's failures other than a missing object stop the run
+        if isinstance(fetched, OSError):
+            raise fetched
+        data = fetched if fetched is not None else location(path).read_bytes()  # a store's failures other than a missing object stop the run
     except OSError as e:
         raise ImageError(f"cannot read {path}: {e.strerror or e}") from None
     if not data:

@@ -21,6 +21,7 @@ from .config import Job
 from .imageio import ImageError, decode, encode_image, encode_mask, read_bytes, sniff
 from .operations import NONE, Record
 from .plan import Plan
+from .store import fetch, is_remote, send
 from .writer import ensure_folder, write_atomic
 
 
@@ -59,6 +60,13 @@ class ChunkResult:
 def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
     """Write the outputs of one chunk; return what was done output by output."""
     job = work.job
+    outgoing: list = []  # objects for a store, sent together once the chunk is painted
+
+    def put(path, data: bytes) -> None:
+        if is_remote(path):
+            outgoing.append((path, data))
+        else:
+            write_atomic(path, data)
 
     def write(r: int, pixels, record: Record, sources: list[int]) -> None:
         source, path = work.files[sources[0]], work.outputs[r]
@@ -66,14 +74,16 @@ def run_chunk(work: Work, chunk_id: int) -> ChunkResult:
             path = path.parent / work.folder_of(sources, record.weights) / path.name
             ensure_folder(path.parent)
         if isinstance(pixels, bytes):  # a pass-through already in the output format: its own bytes
-            write_atomic(path, pixels)
+            put(path, pixels)
         else:
-            write_atomic(path, encode_image(pixels, job.fmt, job.quality, source))
+            put(path, encode_image(pixels, job.fmt, job.quality, source))
         if record.mask is not None:
-            write_atomic(work.masks[r], encode_mask(record.mask, source))
+            put(work.masks[r], encode_mask(record.mask, source))
 
     start = time.perf_counter()
     res = paint_chunk(work, chunk_id, write)
+    if outgoing:
+        send(outgoing)
     res.seconds = round(time.perf_counter() - start, 4)
     return res
 
@@ -104,8 +114,11 @@ def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
                 raise
         return store[k]
 
+    files = [work.files[i] for i in rows]
+    fetched = dict(enumerate(fetch(files))) if files and is_remote(files[0]) else {}  # a store's: requested together
+
     def load(k: int) -> bytes:
-        return cached(raw, k, read_bytes, work.files[rows[k]])
+        return cached(raw, k, lambda: read_bytes(files[k], fetched.pop(k, None)))
 
     def image(k: int) -> np.ndarray:
         return cached(decoded, k, lambda: decode(load(k), work.files[rows[k]], job.size))

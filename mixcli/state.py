@@ -18,6 +18,7 @@ OUT/.mixcli/shards/000003.journal/000012.json, and run.json is created by a cond
 import json
 import os
 import secrets
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -65,10 +66,11 @@ def join(out: Path, record: dict) -> None:
     if is_remote(out) and not path.is_file():
         try:
             path.write_with(lambda f: f.write(_as_bytes(record)), exclusive=True)
-            return
-        except (FileExistsError, StoreError):  # another group's came first (a store may say so as a failed condition)
+        except (FileExistsError, StoreError) as e:  # another group's came first (AWS may say so as a conflict, 409)
+            time.sleep(1)
             if not path.is_file():
-                raise
+                raise e if isinstance(e, MixcliError) else MixcliError(f"cannot write {path}: {e}") from None
+        # Read back: a store that ignores the condition lets the last writer win, and the others see it here.
     elif not path.is_file():
         tmp = path.with_name(f".{RUN}.{secrets.token_hex(4)}")
         try:

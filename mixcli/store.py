@@ -9,6 +9,7 @@ straight to its final key (never half there), a journal is one object per chunk,
 shard's stats object, written last, marks it done. file://PATH is the local path PATH.
 """
 
+import io
 import os
 import posixpath
 from pathlib import Path, PurePosixPath
@@ -23,6 +24,7 @@ _filesystems: dict = {}
 _OPTIONS = {"s3": {"max_concurrency": 1}, "s3a": {"max_concurrency": 1}}
 READ_BLOCK = 1 << 20  # what a streamed read fetches at a time (the merge reads every shard's part at once)
 WRITE_PART = 8 << 20  # a streamed write's part (S3's smallest is 5 MiB): what a write holds in memory
+_BATCH = 256  # requests sent together by a delete
 
 
 class StoreError(MixcliError):
@@ -53,7 +55,7 @@ def is_remote(path) -> bool:
 
 def filesystem(protocol: str):
     """fsspec's file system for protocol, made once per process, with no listing cache (other machines write too)."""
-    fs = _filesystems.get(protocol)
+    fs = _filesystems.get((protocol, os.getpid()))  # a forked child makes its own (fsspec's are not fork-safe)
     if fs is None:
         try:
             import fsspec
@@ -61,7 +63,7 @@ def filesystem(protocol: str):
             fs = fsspec.filesystem(protocol, use_listings_cache=False, **_OPTIONS.get(protocol, {}))
         except ImportError:
             raise MixcliError(f"{protocol}:// URLs need {_EXTRA.get(protocol, 'fsspec')}") from None
-        _filesystems[protocol] = fs
+        _filesystems[protocol, os.getpid()] = fs
     return fs
 
 
@@ -132,14 +134,27 @@ class Remote:
     def is_symlink(self) -> bool:
         return False
 
+    def __lt__(self, other: "Remote") -> bool:
+        return (self.protocol, self.key) < (other.protocol, other.key)
+
     def exists(self) -> bool:
-        return self._ask(self.fs.exists)
+        return self._kind() is not None
 
     def is_file(self) -> bool:
-        return self.kind == "file" if self.kind else self._ask(self.fs.isfile)
+        return (self.kind or self._kind()) == "file"
 
     def is_dir(self) -> bool:
-        return self.kind == "directory" if self.kind else self._ask(self.fs.isdir)
+        return (self.kind or self._kind()) == "directory"
+
+    def _kind(self) -> str | None:
+        """"file", "directory" (a prefix with objects under it) or None; StoreError if the store
+        fails (fsspec's isfile and exists would answer False)."""
+        try:
+            return self.fs.info(self.key)["type"]
+        except FileNotFoundError:
+            return None
+        except Exception as e:
+            raise _failed("reach", self, e) from None
 
     def iterdir(self):
         """The objects and prefixes right under this prefix."""
@@ -167,27 +182,25 @@ class Remote:
         """Nothing to do: a store's prefixes exist through the objects under them."""
 
     def unlink(self, missing_ok: bool = False) -> None:
-        try:
-            self.fs.rm_file(self.key)
-        except FileNotFoundError:
-            if not missing_ok:
-                raise
-        except Exception as e:
-            raise _failed("delete", self, e) from None
+        """Delete the object (a store says nothing of one that is not there)."""
+        self.parent.delete([self.name])
 
     def remove_tree(self) -> None:
         """Delete every object under this prefix."""
         self.delete(self.find())
 
     def delete(self, names: list[str]) -> None:
-        """Delete the objects under this prefix with these relative keys (in batches, where the store has them)."""
-        if names:
-            try:
-                self.fs.rm([f"{self.key}/{name}" for name in names])
-            except FileNotFoundError:
-                pass
-            except Exception as e:
-                raise _failed("delete", self, e) from None
+        """Delete the objects under this prefix with these relative keys, requested together, one
+        key a request: taken literally (fsspec's rm reads * ? [ as patterns) and each failure seen
+        (a bulk delete's per-key errors go unread)."""
+        fs = self.fs
+        remove = fs._rm_file if _async(fs) else fs.rm_file
+        for start in range(0, len(names), _BATCH):
+            part = names[start : start + _BATCH]
+            got = _together(fs, [(remove, f"{self.key}/{name}") for name in part])
+            for name, value in zip(part, got):
+                if isinstance(value, BaseException) and not isinstance(value, FileNotFoundError):
+                    raise _failed("delete", self / name, value)
 
     def read_bytes(self) -> bytes:
         """The object's bytes; FileNotFoundError if there is none, StoreError if the store fails."""
@@ -202,15 +215,18 @@ class Remote:
         return self.read_bytes().decode()
 
     def open(self, mode: str = "r", **kwargs):
-        """A file object reading the object as it streams in (for reading: writes go through write_with)."""
-        if "r" not in mode:
+        """A file object reading the object as it streams in (for reading: writes go through write_with);
+        text modes take encoding and newline. A failure on the way is a StoreError."""
+        if mode not in ("r", "rt", "rb"):
             raise ValueError("Remote.open reads only: write with write_with")
         try:
-            return self.fs.open(self.key, mode, block_size=READ_BLOCK, **kwargs)
+            f = _Guarded(self.fs.open(self.key, "rb", block_size=READ_BLOCK), self, "read")
         except FileNotFoundError:
             raise
         except Exception as e:
             raise _failed("read", self, e) from None
+        f = io.BufferedReader(f, READ_BLOCK)
+        return f if mode == "rb" else io.TextIOWrapper(f, **kwargs)
 
     def write_with(self, fill, exclusive: bool = False) -> None:
         """Write what fill(f) writes into the binary file f as this object, streamed (large ones in
@@ -223,25 +239,113 @@ class Remote:
         except Exception as e:
             raise _failed("write", self, e) from None
         try:
-            fill(f)
+            fill(_Guarded(f, self, "write"))  # the store's failures on the way come out as StoreErrors
         except BaseException:
-            try:
-                f.discard()  # the parts uploaded so far are dropped; the object is not made
-            finally:
-                f.closed = True
+            _drop(f)
             raise
         try:
-            f.close()
+            f.close()  # the object is made here (a PUT, or the multipart upload completed)
         except FileExistsError:
+            _drop(f)
             raise
         except Exception as e:
+            _drop(f)
             raise _failed("write", self, e) from None
 
-    def _ask(self, question) -> bool:
+
+class _Guarded(io.RawIOBase):
+    """A store's file object whose failures on the way (a part not sent, a range not read) are StoreErrors."""
+
+    def __init__(self, f, where: Remote, what: str):
+        self._f, self._where, self._what = f, where, what
+
+    def _call(self, fn, *args):
         try:
-            return bool(question(self.key))
+            return fn(*args)
+        except MixcliError:
+            raise
         except Exception as e:
-            raise _failed("reach", self, e) from None
+            raise _failed(self._what, self._where, e) from None
+
+    def readable(self) -> bool:
+        return self._what == "read"
+
+    def writable(self) -> bool:
+        return self._what == "write"
+
+    def readinto(self, b) -> int:
+        data = self._call(self._f.read, len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._call(self._f.read, size)
+
+    def write(self, data) -> int:
+        return self._call(self._f.write, data)
+
+    def flush(self) -> None:
+        if self._what == "write" and not self.closed and not self._f.closed:
+            self._call(self._f.flush)
+
+    def close(self) -> None:
+        if self._what == "read" and not self.closed:
+            self._call(self._f.close)
+        super().close()  # a write's file is completed (or dropped) by write_with, not here
+
+
+def _drop(f) -> None:
+    """Abandon a store's file being written: its uploaded parts are dropped (as far as the store can be reached)."""
+    try:
+        f.discard()
+    except Exception:
+        pass  # unreachable: its parts wait for the bucket's lifecycle rule
+    f.closed = True
+
+
+def fetch(paths: list) -> list:
+    """The bytes of each Remote in paths (all in one store), requested at once: each request waits
+    on the network, not on a CPU. A missing object is its FileNotFoundError in the list."""
+    got = _together(paths[0].fs, [(p.fs._cat_file if _async(p.fs) else p.fs.cat_file, p.key) for p in paths])
+    for p, value in zip(paths, got):
+        if isinstance(value, BaseException) and not isinstance(value, FileNotFoundError):
+            raise _failed("read", p, value)
+    return got
+
+
+def send(items: list) -> None:
+    """Write each (Remote, bytes) as its object, requested at once; StoreError if any failed (each
+    object is whole or absent: the run stops before its chunk is journalled, and is resumed)."""
+    fs = items[0][0].fs
+    got = _together(fs, [(fs._pipe_file if _async(fs) else fs.pipe_file, p.key, data) for p, data in items])
+    for (p, _), value in zip(items, got):
+        if isinstance(value, BaseException):
+            raise _failed("write", p, value)
+
+
+def _async(fs) -> bool:
+    return bool(getattr(fs, "async_impl", False))
+
+
+def _together(fs, calls: list) -> list:
+    """The results (or exceptions) of calls (fn, *args): gathered on fsspec's event loop for an async store."""
+    if not _async(fs):
+        return [_result(fn, *args) for fn, *args in calls]
+    import asyncio
+
+    from fsspec.asyn import sync
+
+    async def gather():
+        return await asyncio.gather(*(fn(*args) for fn, *args in calls), return_exceptions=True)
+
+    return sync(fs.loop, gather)
+
+
+def _result(fn, *args):
+    try:
+        return fn(*args)
+    except Exception as e:
+        return e
 
 
 def _failed(what: str, where: Remote, e: Exception) -> StoreError:

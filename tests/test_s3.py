@@ -315,3 +315,29 @@ def test_a_file_url_is_the_local_path(data, tmp_path):
     assert invoke("cutmix", f"file://{data}", f"file://{tmp_path}/out", "-q").exit_code == 0
     assert invoke("cutmix", data, tmp_path / "ref", "-q").exit_code == 0
     assert visible(tmp_path / "out") == visible(tmp_path / "ref")
+
+
+def test_class_folders_in_s3(s3, data, tmp_path):
+    import shutil
+
+    folders = tmp_path / "folders"
+    for k, p in enumerate(sorted((data / "train").iterdir())):
+        (folders / f"class_{k % 3}").mkdir(parents=True, exist_ok=True)
+        shutil.copy(p, folders / f"class_{k % 3}" / p.name)
+    src = _upload(folders, "folders/data")
+    assert invoke("cutmix", folders, tmp_path / "ref", "-q").exit_code == 0
+    r = invoke("cutmix", src, f"s3://{BUCKET}/folders/out", "-q")
+    assert r.exit_code == 0, r.output
+    assert _visible(f"s3://{BUCKET}/folders/out") == visible(tmp_path / "ref")
+
+
+def test_keys_are_literal_not_patterns(s3, data, tmp_path):
+    src = _upload(data, "glob/data")
+    _fs().pipe_file(f"{BUCKET}/glob/exp1/images/000000_img000.jpg", b"another run's")  # what exp[1] would match as a pattern
+    out = f"s3://{BUCKET}/glob/exp[1]"
+    assert invoke("cutmix", src, out, "-q").exit_code == 0
+    r = invoke("cutmix", src, out, "-q", "--overwrite", "--seed", "1")  # deletes what the first run wrote
+    assert r.exit_code == 0, r.output
+    assert invoke("cutmix", data, tmp_path / "ref", "-q", "--seed", "1").exit_code == 0
+    assert _visible(out) == visible(tmp_path / "ref")
+    assert _objects(f"s3://{BUCKET}/glob/exp1") == {"images/000000_img000.jpg": b"another run's"}
