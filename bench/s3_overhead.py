@@ -60,6 +60,9 @@ def main(argv=None) -> int:
     server = subprocess.Popen([PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(args.port)], stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_for(args.port)
+        time.sleep(0.5)
+        if server.poll() is not None:
+            raise SystemExit(f"moto's server did not start (is port {args.port} taken?)")
         if args.latency_ms:
             _relay(endpoint, args.port, args.latency_ms / 1e3)
         import fsspec

@@ -25,7 +25,7 @@ from pathlib import Path
 from . import __version__
 from .errors import MixcliError
 from .mixing import ChunkResult
-from .store import StoreError, is_remote
+from .store import CONDITIONAL, StoreError, is_remote
 from .writer import STATE, remove_tree, write_atomic, write_text_with
 
 RUN = "run.json"
@@ -65,7 +65,7 @@ def join(out: Path, record: dict) -> None:
     path = out / STATE / RUN
     if is_remote(out) and not path.is_file():
         try:
-            path.write_with(lambda f: f.write(_as_bytes(record)), exclusive=True)
+            path.write_with(lambda f: f.write(_as_bytes(record)), exclusive=path.protocol in CONDITIONAL)
         except (FileExistsError, StoreError) as e:  # another group's came first (AWS may say so as a conflict, 409)
             time.sleep(1)
             if not path.is_file():

@@ -17,11 +17,14 @@ from pathlib import Path, PurePosixPath
 from .errors import MixcliError, UsageError
 
 # Stores where an object is visible only once completely written.
-STORES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
-_EXTRA = {"s3": "s3fs (pip install 'mixcli[s3]')", "s3a": "s3fs (pip install 'mixcli[s3]')", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs", "abfss": "adlfs"}
+STORES = ("s3", "s3a", "gs", "gcs", "az", "abfs")
+CONDITIONAL = ("s3", "s3a")  # stores whose fsspec file system writes "create only" (If-None-Match)
+_EXTRA = {"s3": "s3fs (pip install 'mixcli[s3]')", "s3a": "s3fs (pip install 'mixcli[s3]')", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs"}
 _filesystems: dict = {}
-# s3fs reads an object with one GET, not a HEAD for its size first (to fetch big ones in parallel parts).
-_OPTIONS = {"s3": {"max_concurrency": 1}, "s3a": {"max_concurrency": 1}}
+# s3fs: an object read with one GET, not a HEAD for its size first (to fetch big ones in parallel
+# parts); more connections than botocore's 10, as every worker sends a chunk's requests at once.
+_S3 = {"max_concurrency": 1, "config_kwargs": {"max_pool_connections": 128}}
+_OPTIONS = {"s3": _S3, "s3a": _S3}
 READ_BLOCK = 1 << 20  # what a streamed read fetches at a time (the merge reads every shard's part at once)
 WRITE_PART = 8 << 20  # a streamed write's part (S3's smallest is 5 MiB): what a write holds in memory
 _BATCH = 256  # requests sent together by a delete
@@ -60,9 +63,14 @@ def filesystem(protocol: str):
         try:
             import fsspec
 
-            fs = fsspec.filesystem(protocol, use_listings_cache=False, **_OPTIONS.get(protocol, {}))
+            options = dict(_OPTIONS.get(protocol, {}))
+            for k, v in fsspec.config.conf.get(protocol, {}).items():  # the user's fsspec settings win over mixcli's
+                options[k] = {**options[k], **v} if isinstance(v, dict) and isinstance(options.get(k), dict) else v
+            fs = fsspec.filesystem(protocol, use_listings_cache=False, **options)
         except ImportError:
             raise MixcliError(f"{protocol}:// URLs need {_EXTRA.get(protocol, 'fsspec')}") from None
+        except ValueError as e:
+            raise MixcliError(f"{protocol}:// URLs: {e}") from None
         _filesystems[protocol, os.getpid()] = fs
     return fs
 
@@ -225,7 +233,7 @@ class Remote:
             raise
         except Exception as e:
             raise _failed("read", self, e) from None
-        f = io.BufferedReader(f, READ_BLOCK)
+        f = io.BufferedReader(f)  # small: the store's file holds READ_BLOCK already
         return f if mode == "rb" else io.TextIOWrapper(f, **kwargs)
 
     def write_with(self, fill, exclusive: bool = False) -> None:
@@ -240,8 +248,10 @@ class Remote:
             raise _failed("write", self, e) from None
         try:
             fill(_Guarded(f, self, "write"))  # the store's failures on the way come out as StoreErrors
-        except BaseException:
+        except BaseException as e:
             _drop(f)
+            if isinstance(e, OSError):  # what fill read went missing (a part, a staged image): as a local write says
+                raise _failed("write", self, e) from None
             raise
         try:
             f.close()  # the object is made here (a PUT, or the multipart upload completed)
@@ -300,7 +310,8 @@ def _drop(f) -> None:
         f.discard()
     except Exception:
         pass  # unreachable: its parts wait for the bucket's lifecycle rule
-    f.closed = True
+    finally:
+        f.closed = True  # else its __del__ would complete the upload
 
 
 def fetch(paths: list) -> list:

@@ -341,3 +341,17 @@ def test_keys_are_literal_not_patterns(s3, data, tmp_path):
     assert invoke("cutmix", data, tmp_path / "ref", "-q", "--seed", "1").exit_code == 0
     assert _visible(out) == visible(tmp_path / "ref")
     assert _objects(f"s3://{BUCKET}/glob/exp1") == {"images/000000_img000.jpg": b"another run's"}
+
+
+def test_a_file_gone_while_writing_is_a_store_error(s3):
+    from mixcli.store import StoreError, location
+
+    target = location(f"s3://{BUCKET}/gone/train.csv")
+
+    def fill(f):
+        f.write(b"image,label\n")
+        raise FileNotFoundError(2, "No such file", "a part merged meanwhile")  # what a concurrent merge's cleanup does to a part
+
+    with pytest.raises(StoreError, match=f"^cannot write s3://{BUCKET}/gone/train.csv: "):
+        target.write_with(fill)
+    assert not _fs().exists(target.key)
