@@ -69,12 +69,14 @@ class Dataset:
 def load_dataset(
     data: Path, csv: Path | None = None, image_dir: Path | None = None, soft: bool = False, *,
     layout: str = "auto", image_col: str = "image", label_col: str = "label", label_sep: str | None = None,
+    check_files: bool = True,
 ) -> Dataset:
     """Read DATA's train.csv (or `csv`, or class folders) and find the images (DATA, DATA/train
     or `image_dir`). soft: read the p_ columns as soft labels even beside a label column;
     layout: auto (class folders when there is no CSV and there are class folders), csv or
     folders; image_col, label_col: the CSV's column names; label_sep: labels are lists of
-    classes joined by it (multi-label)."""
+    classes joined by it (multi-label). check_files=False: the images are not looked for (a Ray
+    task, whose driver found them under image_dir a moment ago: a store's listing is long)."""
     data = location(data)
     if layout == "auto":
         no_csv = csv is None and not (data / "train.csv").is_file()
@@ -86,7 +88,7 @@ def load_dataset(
     table = read_table(csv, soft, image_col, label_col, raw)
     images = table["image"].tolist()
     roots = [location(image_dir)] if image_dir is not None else _roots(data)
-    found = [_present(r, images) for r in roots]
+    found = [_present(r, images) for r in roots] if check_files else [[True] * len(images)]
     best = max(range(len(roots)), key=lambda k: sum(found[k]))  # the first root on a tie
     root = roots[best]
     missing = [name for name, ok in zip(images, found[best]) if not ok]

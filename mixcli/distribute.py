@@ -63,8 +63,9 @@ def _reachable(address: str) -> None:
         raise MixcliError(f"cannot reach Ray at {address}: {e.strerror or e}") from None
 
 
-def run_shards(job, pending: list[int], shards: int, progress: bool) -> None:
-    """Run shards `pending` (of `shards`) of job as Ray tasks on the Ray of `connected`."""
+def run_shards(job, root, pending: list[int], shards: int, progress: bool) -> None:
+    """Run shards `pending` (of `shards`) of job as Ray tasks on the Ray of `connected`; root: where
+    the images were found (the tasks read them there without looking for all of them again)."""
     import ray
     from tqdm import tqdm
 
@@ -73,8 +74,8 @@ def run_shards(job, pending: list[int], shards: int, progress: bool) -> None:
     if job.csv == STDIN:
         raise UsageError("--csv - cannot go with --distributor ray: the tasks cannot read this process's standard input")
     # What every task runs: one shard as a group, paths absolute (a worker's directory is not ours).
-    absolute = {k: getattr(job, k).resolve() for k in ("data", "out", "csv", "image_dir") if getattr(job, k) is not None}
-    base = replace(job, **absolute, workers=job.workers or 1, distributor="local", overwrite=False, resume=False)
+    absolute = {k: getattr(job, k).resolve() for k in ("data", "out", "csv") if getattr(job, k) is not None}
+    base = replace(job, **absolute, image_dir=root.resolve(), workers=job.workers or 1, distributor="local", overwrite=False, resume=False)
     task = ray.remote(_shard).options(num_cpus=base.workers, max_retries=RETRIES)
     refs: dict = {}
     try:
@@ -102,4 +103,4 @@ def _shard(job) -> dict:
     """One Ray task: one shard, as a shard group of one."""
     from .pipeline import run
 
-    return run(job, progress=False)
+    return run(job, progress=False, files_found=True)

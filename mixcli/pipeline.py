@@ -39,8 +39,9 @@ class RunInterrupted(MixcliError):
     exit_code = 130
 
 
-def run(job: Job, progress: bool = True) -> dict:
-    """Do the whole job, or its shard group; return a summary. Raises MixcliError on bad input."""
+def run(job: Job, progress: bool = True, *, files_found: bool = False) -> dict:
+    """Do the whole job, or its shard group; return a summary. Raises MixcliError on bad input.
+    files_found: the images were found already (a Ray task: its driver looked under job.image_dir)."""
     start = time.perf_counter()
     job.validate()
     if job.distributor == "ray" and not job.dry_run:
@@ -48,15 +49,15 @@ def run(job: Job, progress: bool = True) -> dict:
 
         with connected(job):  # before OUT is touched: an unreachable Ray leaves nothing behind
             return _run(job, progress, start)
-    return _run(job, progress, start)
+    return _run(job, progress, start, files_found)
 
 
-def _run(job: Job, progress: bool, start: float) -> dict:
+def _run(job: Job, progress: bool, start: float, files_found: bool = False) -> dict:
     imageio.reset_decoded()
     group = shards.group(job.shard_index, job.num_shards)
     if group is not None and job.overwrite:
         raise UsageError("--overwrite cannot be given to a shard group (its tasks would clear each other's work): clear OUT once, then start the groups")
-    ds = load_dataset(**job.dataset_options())
+    ds = load_dataset(**job.dataset_options(), check_files=not files_found)
     clash = next((str(c) for c in ds.classes if ";" in str(c)), None) if job.label_format == "sparse" else None
     if clash is not None:
         raise MixcliError(f"--label-format sparse joins classes with ';', which class {clash!r} holds: use dense")
@@ -94,7 +95,7 @@ def _run(job: Job, progress: bool, start: float) -> dict:
     if todo and job.distributor == "ray":
         from .distribute import run_shards
 
-        run_shards(job, todo, len(layout), progress)
+        run_shards(job, ds.root, todo, len(layout), progress)
     elif todo:
         root = job.out / STAGE if job.out_format == "webdataset" else job.out
         work = Work(

@@ -375,6 +375,18 @@ def test_missing_image_file(tmp_path):
     assert "1 image(s)" in msg
 
 
+def test_images_not_looked_for_when_found_already(tmp_path):
+    """A Ray task's load (check_files=False): the driver found the images under image_dir; the task
+    neither looks for them again (a store's listing of a million objects is long) nor guesses the root."""
+    data = _make(tmp_path / "d", [("a.png", "cat"), ("b.png", "dog")], layout="train")
+    (data / "train" / "b.png").unlink()
+    ds = load_dataset(data, image_dir=data / "train", check_files=False)
+    assert ds.root == data / "train" and list(ds.files) == [data / "train" / "a.png", data / "train" / "b.png"]
+    assert ds.classes == ["cat", "dog"]
+    with pytest.raises(MixcliError, match="1 image"):
+        load_dataset(data, image_dir=data / "train")
+
+
 def test_many_missing_images_are_counted(tmp_path):
     data = tmp_path / "d"
     data.mkdir()
