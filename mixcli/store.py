@@ -359,6 +359,8 @@ def _result(fn, *args):
         return e
 
 
-def _failed(what: str, where: Remote, e: Exception) -> StoreError:
+def _failed(what: str, where: Remote, e: Exception) -> MixcliError:
+    if isinstance(e, MixcliError):  # already one line (no s3fs, say)
+        return e
     detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return StoreError(f"cannot {what} {where}: {detail}")

@@ -355,3 +355,11 @@ def test_a_file_gone_while_writing_is_a_store_error(s3):
     with pytest.raises(StoreError, match=f"^cannot write s3://{BUCKET}/gone/train.csv: "):
         target.write_with(fill)
     assert not _fs().exists(target.key)
+
+
+def test_without_s3fs_the_extra_is_named(data, tmp_path):
+    code = "import sys; sys.modules['s3fs'] = None; from mixcli.cli import main; main()"
+    r = subprocess.run([sys.executable, "-c", code, "cutmix", "s3://bucket/data", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stderr == "mixcli: error: s3:// URLs need s3fs (pip install 'mixcli[s3]')\n"
+    assert not (tmp_path / "out").exists()
