@@ -12,7 +12,6 @@ and the table's cost per row: (time with many classes - time with 10) / rows. Me
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -20,8 +19,10 @@ import sys
 import time
 from pathlib import Path
 
+from run import mixcli_cmd  # bench/ is on the path of a script run from it
+
 PY = sys.executable
-MIXCLI = [str(Path(PY).with_name("mixcli"))] if Path(PY).with_name("mixcli").is_file() else [PY, "-m", "mixcli"]
+MIXCLI = mixcli_cmd()
 WORK = Path("/tmp/mixcli_labels_bench")
 
 

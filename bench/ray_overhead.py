@@ -13,15 +13,16 @@ is in the fixed cost); medians. Needs `pip install 'mixcli[ray]'`.
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from pairs import alternate, slopes
+from run import mixcli_cmd  # bench/ is on the path of a script run from it
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
-MIXCLI = [str(Path(PY).with_name("mixcli"))] if Path(PY).with_name("mixcli").is_file() else [PY, "-m", "mixcli"]
+MIXCLI = mixcli_cmd()
 RAY = str(Path(PY).with_name("ray")) if Path(PY).with_name("ray").is_file() else "ray"
 # Loopback only, and no token (a head on 127.0.0.1 that this script starts and stops).
 ENV = dict(os.environ, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled")
@@ -48,24 +49,14 @@ def main(argv=None) -> int:
         }
         for c, cmd in contenders.items():  # warm-up
             subprocess.run(cmd(args.sizes[0]), check=True, env=ENV)
-        runs: dict = {}
-        for rep in range(args.reps):
-            for n in args.sizes:
-                for c in (list(contenders) if rep % 2 == 0 else list(contenders)[::-1]):
-                    shutil.rmtree(out / ("local" if c.startswith("local") else "ray"), ignore_errors=True)
-                    start = time.perf_counter()
-                    subprocess.run(contenders[c](n), check=True, env=ENV)
-                    runs.setdefault((c, n), []).append(time.perf_counter() - start)
-                    print(f"rep {rep + 1}/{args.reps} n={n:<5} {c:<20} {runs[c, n][-1]:6.2f} s", flush=True)
+        clear = lambda c: shutil.rmtree(out / ("local" if c.startswith("local") else "ray"), ignore_errors=True)  # noqa: E731
+        runs = alternate(contenders, args.sizes, args.reps, clear, env=ENV)
     finally:
         subprocess.run([RAY, "stop", "--force"], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(out, ignore_errors=True)
     n0, n1 = args.sizes
-    med = {k: statistics.median(v) for k, v in runs.items()}
-    slope = {c: (med[c, n1] - med[c, n0]) / (n1 - n0) * 1e3 for c in contenders}
     print(f"\n{os.cpu_count()} cores, shard size {args.shard_size}, medians of {args.reps}:")
-    for c in contenders:
-        print(f"  {c:<20} {med[c, n0]:6.2f} s on {n0}, {med[c, n1]:6.2f} s on {n1}, per image {slope[c]:.3f} ms")
+    med, slope = slopes(runs, contenders, args.sizes)
     r, l = "ray, 2 tasks of 1", "local --workers 2"
     print(f"  Ray / local: per image {slope[r] / slope[l]:.2f}x, whole run on {n1} {med[r, n1] / med[l, n1]:.2f}x, fixed cost +{(med[r, n0] - slope[r] * n0 / 1e3) - (med[l, n0] - slope[l] * n0 / 1e3):.2f} s")
     return 0

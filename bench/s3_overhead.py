@@ -23,15 +23,17 @@ import os
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from pairs import alternate, slopes
+from run import mixcli_cmd  # bench/ is on the path of a script run from it
+
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
-MIXCLI = [str(Path(PY).with_name("mixcli"))] if Path(PY).with_name("mixcli").is_file() else [PY, "-m", "mixcli"]
+MIXCLI = mixcli_cmd()
 BUCKET = "bench"
 
 
@@ -81,16 +83,12 @@ def main(argv=None) -> int:
         }
         for c, cmd in contenders.items():  # warm-up
             subprocess.run(cmd(args.sizes[0]), check=True, env=env, cwd=work)  # cwd: not a folder holding mixcli/
-        runs: dict = {}
-        for rep in range(args.reps):
-            for n in args.sizes:
-                for c in (list(contenders) if rep % 2 == 0 else list(contenders)[::-1]):
-                    shutil.rmtree(work / "out", ignore_errors=True)
-                    fs.rm(f"{BUCKET}/out", recursive=True) if fs.exists(f"{BUCKET}/out") else None
-                    start = time.perf_counter()
-                    subprocess.run(contenders[c](n), check=True, env=env, cwd=work)
-                    runs.setdefault((c, n), []).append(time.perf_counter() - start)
-                    print(f"rep {rep + 1}/{args.reps} n={n:<5} {c:<14} {runs[c, n][-1]:6.2f} s", flush=True)
+        def clear(_) -> None:
+            shutil.rmtree(work / "out", ignore_errors=True)
+            if fs.exists(f"{BUCKET}/out"):
+                fs.rm(f"{BUCKET}/out", recursive=True)
+
+        runs = alternate(contenders, args.sizes, args.reps, clear, env=env, cwd=work)
         fs.rm(f"{BUCKET}/out", recursive=True)
         log.flush()
         before = (work / "moto.log").stat().st_size
@@ -102,11 +100,8 @@ def main(argv=None) -> int:
         server.wait(10)
         log.close()
     n0, n1 = args.sizes
-    med = {k: statistics.median(v) for k, v in runs.items()}
-    slope = {c: (med[c, n1] - med[c, n0]) / (n1 - n0) * 1e3 for c in contenders}
     print(f"\n{os.cpu_count()} cores, --workers 2, latency {args.latency_ms:g} ms each way, medians of {args.reps}:")
-    for c in contenders:
-        print(f"  {c:<14} {med[c, n0]:6.2f} s on {n0}, {med[c, n1]:6.2f} s on {n1}, per image {slope[c]:.3f} ms")
+    med, slope = slopes(runs, contenders, args.sizes)
     s, l = "S3 (moto)", "local folders"
     print(f"  S3 / local: per image {slope[s] / slope[l]:.2f}x, whole run on {n1} {med[s, n1] / med[l, n1]:.2f}x")
     print(f"\nrequests of one S3 run on {n0} photos:")

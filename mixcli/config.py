@@ -67,6 +67,11 @@ class Job:
         return cls(op=op, data=location(data), out=location(out), params=params, **shared_options)
 
     @property
+    def outputs_per_input(self) -> int:
+        """Output rows per input row: its copies, and its original with keep_originals."""
+        return self.copies + (1 if self.keep_originals else 0)
+
+    @property
     def operation(self) -> Operation:
         return REGISTRY[self.op]
 

@@ -121,7 +121,7 @@ def paint_chunk(work: Work, chunk_id: int, emit) -> ChunkResult:
         return cached(raw, k, lambda: read_bytes(files[k], fetched.pop(k, None)))
 
     def image(k: int) -> np.ndarray:
-        return cached(decoded, k, lambda: decode(load(k), work.files[rows[k]], job.size))
+        return cached(decoded, k, lambda: decode(load(k), files[k], job.size))
 
     def partners_of(k: int, copy: int) -> list[int] | None:
         """Copy `copy`'s partners: the next `held` rows of the cycle whose images decode (with

@@ -88,7 +88,7 @@ def _run(job: Job, progress: bool, start: float, files_found: bool = False) -> d
         for name in (CSV_NAME, SKIPPED_NAME):  # a stale table must never describe new images
             (job.out / name).unlink(missing_ok=True)
         state.start(job.out, record)
-    mine = [s for s in range(len(layout)) if group is None or s % group[1] == group[0]]
+    mine = shards.of_group(len(layout), group)
     todo = [s for s in mine if not state.shard_done(job.out, s)]
     names = output_names(ds.images, FORMATS[job.fmt], job.copies, job.keep_originals)
     masks = mask_names(names) if job.operation.masks else None
@@ -153,7 +153,7 @@ def _finish_shard(job: Job, ds: Dataset, plan, layout: list, names: list[str], m
     if job.out_format == "webdataset":
         from . import webdataset
 
-        tars = webdataset.tars_of(written, layout, plan.chunks, len(ds), job.copies + (1 if job.keep_originals else 0), job.samples_per_tar)
+        tars = webdataset.tars_of(written, layout, plan.chunks, len(ds), job.outputs_per_input, job.samples_per_tar, shards=[s])
         staged = webdataset.rename(table, tars)
         webdataset.pack(job.out, table, tars, staged)
     stats = {
@@ -170,9 +170,8 @@ def _remove_unlisted_tars(out: Path, listed: list[str]) -> int:
     if not (out / TARS).is_dir():
         return 0
     keep = {name.split("/")[1] for name in listed if name.startswith(f"{TARS}/")}
-    stale = [p for p in (out / TARS).iterdir() if re.fullmatch(r"\d{6}\.tar", p.name) and p.name not in keep]  # mixcli's names only
-    for p in stale:
-        p.unlink()
+    stale = [p.name for p in (out / TARS).iterdir() if re.fullmatch(r"\d{6}\.tar", p.name) and p.name not in keep]  # mixcli's names only
+    remove_files(out / TARS, stale)
     return len(stale)
 
 
@@ -217,7 +216,7 @@ def _dry_run(job: Job, ds: Dataset, plan, seconds: float, group: tuple[int, int]
     masks = mask_names(names) if op.masks else None
     mine = None
     if group is not None:  # the rows of the group's shards only
-        mine = [s for s in range(len(layout)) if s % group[1] == group[0]]
+        mine = shards.of_group(len(layout), group)
         inputs = {int(i) for s in mine for c in layout[s] for i in plan.chunks[c]}
         rows = [r for r in range(len(names)) if r % n in inputs]
     else:
@@ -240,7 +239,7 @@ def _dry_run(job: Job, ds: Dataset, plan, seconds: float, group: tuple[int, int]
         from . import webdataset
 
         kept = [first[k] for k in table.kept]
-        webdataset.rename(table, webdataset.tars_of(kept, layout, plan.chunks, n, job.copies + (1 if job.keep_originals else 0), job.samples_per_tar))
+        webdataset.rename(table, webdataset.tars_of(kept, layout, plan.chunks, n, job.outputs_per_input, job.samples_per_tar))
     return {
         "dry_run": True, "rows": len(rows), **{name: ops[name] for name in (*REGISTRY, NONE)},
         "out": str(job.out), "csv": str(job.out / CSV_NAME) if group is None else None,
@@ -267,7 +266,7 @@ def _apply(work: Work, pending: dict, on_done, progress: bool) -> None:
         on_done(s, results.pop(s))
     finished = {r.chunk for rs in results.values() for r in rs}
     todo = iter([c for s in sorted(pending) for c in pending[s] if c not in finished])
-    per_input = job.copies + (1 if job.keep_originals else 0)
+    per_input = job.outputs_per_input
     total = per_input * sum(len(plan.chunks[c]) for c in shard_of)
     rows_done = per_input * sum(len(plan.chunks[r.chunk]) for rs in results.values() for r in rs)
     bar = tqdm(total=total, initial=rows_done, file=sys.stderr, disable=None if progress else True, unit="img", leave=False)

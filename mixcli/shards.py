@@ -20,8 +20,6 @@ from .plan import CHUNK
 from .table import ROW
 from .writer import write_atomic, write_text_with
 
-DEFAULT_SIZE = 10_000
-
 
 def layout(chunks: int, shard_size: int) -> list[range]:
     """The chunk ids of each shard."""
@@ -85,6 +83,11 @@ def parse(text: str) -> tuple[int | None, int]:
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
         raise UsageError(f"--shards must look like 3/8 (group 3 of 8) or be all, got {text!r}")
     return int(parts[0]), int(parts[1])
+
+
+def of_group(shards: int, group: tuple[int, int] | None) -> list[int]:
+    """The shards of group (I, N): those s with s % N == I; None: all."""
+    return [s for s in range(shards) if group is None or s % group[1] == group[0]]
 
 
 def missing(out: Path, shards: int) -> list[int]:

@@ -25,11 +25,10 @@ from pathlib import Path
 from . import __version__
 from .errors import MixcliError
 from .mixing import ChunkResult
-from .store import CONDITIONAL, StoreError, is_remote
-from .writer import STATE, remove_tree, write_atomic, write_text_with
+from .store import CONDITIONAL, StoreError, fetch, is_remote
+from .writer import SHARDS, STATE, remove_files, remove_tree, write_atomic, write_text_with
 
 RUN = "run.json"
-SHARDS = "shards"
 # Options that change no output byte: a resume may differ in these.
 _OPTION = {"op": "command", "fmt": "--format"}  # Job fields whose option is named otherwise
 _FREE = {"data", "out", "csv", "image_dir", "workers", "overwrite", "resume", "dry_run", "num_shards", "shard_index", "distributor", "ray_address"}
@@ -119,11 +118,11 @@ def _name(s: int) -> str:
 
 
 def shard_done(out: Path, s: int) -> bool:
-    return (shards_folder(out) / f"{_name(s)}.json").is_file()
+    return _stats_path(out, s).is_file()
 
 
 def shard_stats(out: Path, s: int) -> dict:
-    path = shards_folder(out) / f"{_name(s)}.json"
+    path = _stats_path(out, s)
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -134,16 +133,25 @@ def part_path(out: Path, s: int) -> Path:
     return shards_folder(out) / f"{_name(s)}.csv"
 
 
+def _stats_path(out: Path, s: int) -> Path:
+    return shards_folder(out) / f"{_name(s)}.json"
+
+
+def _journal_path(out: Path, s: int) -> Path:
+    """A file of lines; in a store, a prefix of one object a chunk."""
+    return shards_folder(out) / f"{_name(s)}.journal"
+
+
 def journal(out: Path, s: int) -> list[ChunkResult]:
     """The finished chunks of unfinished shard s (its journal rewritten without a line cut short)."""
-    path = shards_folder(out) / f"{_name(s)}.journal"
+    path = _journal_path(out, s)
     done = []
     if is_remote(out):
-        objects = [name for name in path.find() if name.endswith(".json")]
-        for name in objects:
+        objects = [path / name for name in path.find() if name.endswith(".json")]
+        for data in fetch(objects) if objects else []:
             try:
-                done.append(ChunkResult(**json.loads((path / name).read_bytes())))
-            except (FileNotFoundError, ValueError, TypeError):  # gone meanwhile (a group run twice) or unreadable: redone, to the same bytes
+                done.append(ChunkResult(**json.loads(data)))
+            except (ValueError, TypeError):  # gone meanwhile (a group run twice: a FileNotFoundError) or unreadable: redone, to the same bytes
                 pass
         return done
     if path.is_file():
@@ -163,27 +171,22 @@ def journal(out: Path, s: int) -> list[ChunkResult]:
 def append(out: Path, s: int, result: ChunkResult) -> None:
     """Add a finished chunk to shard s's journal."""
     if is_remote(out):
-        write_atomic(shards_folder(out) / f"{_name(s)}.journal" / f"{_name(result.chunk)}.json", json.dumps(vars(result)).encode())
+        write_atomic(_journal_path(out, s) / f"{_name(result.chunk)}.json", json.dumps(vars(result)).encode())
         return
-    with open(shards_folder(out) / f"{_name(s)}.journal", "a") as f:
+    with open(_journal_path(out, s), "a") as f:
         f.write(json.dumps(vars(result)) + "\n")  # its fields are plain lists: asdict's deep copy is not needed
 
 
 def finish_shard(out: Path, s: int, fill_part, stats: dict) -> None:
     """Shard s is done: its part of train.csv (what fill_part(text) writes), then its stats (the mark), then no journal."""
     write_text_with(part_path(out, s), fill_part)
-    write_atomic(shards_folder(out) / f"{_name(s)}.json", (json.dumps(stats, sort_keys=True) + "\n").encode())
-    journal_path = shards_folder(out) / f"{_name(s)}.journal"
-    if is_remote(out):
-        remove_tree(journal_path)
-    else:
-        journal_path.unlink(missing_ok=True)
+    write_atomic(_stats_path(out, s), (json.dumps(stats, sort_keys=True) + "\n").encode())
+    remove_tree(_journal_path(out, s))
 
 
 def finish(out: Path, shards: int) -> None:
     """train.csv is in place: the parts it was made from go; run.json and the stats stay as the record."""
-    for s in range(shards):
-        part_path(out, s).unlink(missing_ok=True)
+    remove_files(shards_folder(out), [part_path(out, s).name for s in range(shards)])
 
 
 def _differences(before: dict, now: dict) -> str:

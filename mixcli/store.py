@@ -12,7 +12,7 @@ shard's stats object, written last, marks it done. file://PATH is the local path
 import io
 import os
 import posixpath
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import MixcliError, UsageError
 
@@ -108,14 +108,6 @@ class Remote:
         return self.key.rsplit("/", 1)[-1]
 
     @property
-    def stem(self) -> str:
-        return PurePosixPath(self.name).stem
-
-    @property
-    def suffix(self) -> str:
-        return PurePosixPath(self.name).suffix
-
-    @property
     def parent(self) -> "Remote":
         return Remote(self.protocol, self.key.rsplit("/", 1)[0]) if "/" in self.key else self
 
@@ -127,17 +119,8 @@ class Remote:
             found.append(here)
         return found
 
-    def with_name(self, name: str) -> "Remote":
-        return self.parent / name
-
-    def relative_to(self, other: "Remote") -> PurePosixPath:
-        return PurePosixPath(self.key).relative_to(other.key)
-
     def resolve(self) -> "Remote":
         return self
-
-    def as_posix(self) -> str:
-        return str(self)
 
     def is_symlink(self) -> bool:
         return False
@@ -201,11 +184,9 @@ class Remote:
         """Delete the objects under this prefix with these relative keys, requested together, one
         key a request: taken literally (fsspec's rm reads * ? [ as patterns) and each failure seen
         (a bulk delete's per-key errors go unread)."""
-        fs = self.fs
-        remove = fs._rm_file if _async(fs) else fs.rm_file
         for start in range(0, len(names), _BATCH):
             part = names[start : start + _BATCH]
-            got = _together(fs, [(remove, f"{self.key}/{name}") for name in part])
+            got = _together(self.fs, "rm_file", [(f"{self.key}/{name}",) for name in part])
             for name, value in zip(part, got):
                 if isinstance(value, BaseException) and not isinstance(value, FileNotFoundError):
                     raise _failed("delete", self / name, value)
@@ -317,7 +298,7 @@ def _drop(f) -> None:
 def fetch(paths: list) -> list:
     """The bytes of each Remote in paths (all in one store), requested at once: each request waits
     on the network, not on a CPU. A missing object is its FileNotFoundError in the list."""
-    got = _together(paths[0].fs, [(p.fs._cat_file if _async(p.fs) else p.fs.cat_file, p.key) for p in paths])
+    got = _together(paths[0].fs, "cat_file", [(p.key,) for p in paths])
     for p, value in zip(paths, got):
         if isinstance(value, BaseException) and not isinstance(value, FileNotFoundError):
             raise _failed("read", p, value)
@@ -327,27 +308,24 @@ def fetch(paths: list) -> list:
 def send(items: list) -> None:
     """Write each (Remote, bytes) as its object, requested at once; StoreError if any failed (each
     object is whole or absent: the run stops before its chunk is journalled, and is resumed)."""
-    fs = items[0][0].fs
-    got = _together(fs, [(fs._pipe_file if _async(fs) else fs.pipe_file, p.key, data) for p, data in items])
+    got = _together(items[0][0].fs, "pipe_file", [(p.key, data) for p, data in items])
     for (p, _), value in zip(items, got):
         if isinstance(value, BaseException):
             raise _failed("write", p, value)
 
 
-def _async(fs) -> bool:
-    return bool(getattr(fs, "async_impl", False))
-
-
-def _together(fs, calls: list) -> list:
-    """The results (or exceptions) of calls (fn, *args): gathered on fsspec's event loop for an async store."""
-    if not _async(fs):
-        return [_result(fn, *args) for fn, *args in calls]
+def _together(fs, method: str, calls: list) -> list:
+    """The results (or exceptions) of fs.method(*args) for each args of calls: gathered on fsspec's
+    event loop for an async store (its coroutine is _method), one after another otherwise."""
+    if not getattr(fs, "async_impl", False):
+        return [_result(getattr(fs, method), *args) for args in calls]
     import asyncio
 
     from fsspec.asyn import sync
 
     async def gather():
-        return await asyncio.gather(*(fn(*args) for fn, *args in calls), return_exceptions=True)
+        coroutine = getattr(fs, "_" + method)
+        return await asyncio.gather(*(coroutine(*args) for args in calls), return_exceptions=True)
 
     return sync(fs.loop, gather)
 

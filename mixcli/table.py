@@ -1,6 +1,5 @@
 """The output tables: train.csv (one row per written image) and skipped.csv."""
 
-import csv
 import io
 
 import numpy as np

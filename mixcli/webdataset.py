@@ -14,6 +14,7 @@ import math
 import tarfile
 from pathlib import Path
 
+from .dataset import SOFT_PREFIX
 from .writer import STAGE, TARS, write_with
 
 
@@ -26,13 +27,14 @@ def tar_numbers(rows_per_shard: list[int], samples_per_tar: int) -> list[int]:
     return first
 
 
-def tars_of(rows: list[int], shard_chunks: list, chunks: list, n: int, per_input: int, samples_per_tar: int) -> list[int]:
-    """The tar of each output row (rows of any shards): its shard's first tar + its place among
-    the shard's planned rows // samples_per_tar (shard_chunks: the shards' chunk ids; chunks: the
-    plan's input rows a chunk)."""
+def tars_of(rows: list[int], shard_chunks: list, chunks: list, n: int, per_input: int, samples_per_tar: int, shards: list[int] | None = None) -> list[int]:
+    """The tar of each output row (rows of `shards`, default any): its shard's first tar + its place
+    among the shard's planned rows // samples_per_tar (shard_chunks: the shards' chunk ids; chunks:
+    the plan's input rows a chunk)."""
     counts = [per_input * sum(len(chunks[c]) for c in cs) for cs in shard_chunks]
     first = tar_numbers(counts, samples_per_tar)
-    shard_of = {int(i): s for s, cs in enumerate(shard_chunks) for c in cs for i in chunks[c]}
+    among = range(len(shard_chunks)) if shards is None else shards  # a shard's rows: not the whole run's map
+    shard_of = {int(i): s for s in among for c in shard_chunks[s] for i in chunks[c]}
     planned: dict[int, dict[int, int]] = {}
     out = []
     for r in rows:
@@ -66,7 +68,7 @@ def pack(out: Path, table, tars: list[int], staged: list) -> None:
     """Write the tars of one shard: its table's rows (renamed) with their staged files. The rows
     are in row order, so a tar's samples come together: the table is formatted once, and one
     tar's samples at a time are held."""
-    numeric = {c for c in table.columns if c.startswith("p_")} | {"lam"}
+    numeric = {c for c in table.columns if c.startswith(SOFT_PREFIX)} | {"lam"}
     ints = {"x1", "y1", "x2", "y2"}
 
     def write(tar: int, samples: list) -> None:

@@ -19,6 +19,7 @@ MASKS = "masks"
 STATE = ".mixcli"  # the run's record and journal (mixcli.state)
 STAGE = f"{STATE}/stage"  # --out-format webdataset: images and masks until their shard is packed
 TARS = "shards"  # --out-format webdataset: the tar files
+SHARDS = "shards"  # under OUT/.mixcli: the shards' journals, parts and stats (mixcli.state)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
 _TMP = re.compile(r"^\..+\.tmp\d+(-[0-9a-f]{8})?$")
@@ -225,7 +226,7 @@ def remove_temporaries(out: Path) -> int:
         return 0
     count = 0
     labels = [p for p in (out / IMAGES).iterdir() if p.is_dir() and not p.is_symlink()] if (out / IMAGES).is_dir() else []
-    staged = [out / STAGE / IMAGES, out / STAGE / MASKS, out / TARS, out / STATE / "shards"]
+    staged = [out / STAGE / IMAGES, out / STAGE / MASKS, out / TARS, out / STATE / SHARDS]
     for folder in [out, out / IMAGES, out / MASKS, out / STATE, *labels, *staged]:  # labels: --out-layout folders
         if folder.is_dir():
             for p in folder.iterdir():
@@ -268,9 +269,11 @@ def remove_files(out, names: list[str]) -> None:
 
 
 def remove_tree(path) -> None:
-    """Delete the folder path and everything under it, if it is there."""
+    """Delete the folder path and everything under it (or the file path), if it is there."""
     if is_remote(path):
         path.remove_tree()
+    elif path.is_file():
+        path.unlink()
     else:
         shutil.rmtree(path, ignore_errors=True)
 
