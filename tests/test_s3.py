@@ -363,3 +363,22 @@ def test_without_s3fs_the_extra_is_named(data, tmp_path):
     assert r.returncode == 1
     assert r.stderr == "mixcli: error: s3:// URLs need s3fs (pip install 'mixcli[s3]')\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_skip_bad_in_s3_on_1_and_2_workers(s3, data, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(data, bad)
+    (bad / "train" / "img007.png").write_bytes(b"not a png")
+    src = _upload(bad, "skip/data")
+    assert invoke("mixup", bad, tmp_path / "ref", "--skip-bad", "-q").exit_code == 0
+    ref = visible(tmp_path / "ref")
+    ref["skipped.csv"] = ref["skipped.csv"].replace(str(bad).encode(), src.encode())  # its error names where the file was read
+    for w in (1, 2):
+        r = invoke("mixup", src, f"s3://{BUCKET}/skip/w{w}", "--skip-bad", "--workers", w, "-q")
+        assert r.exit_code == 0, r.output
+        assert _visible(f"s3://{BUCKET}/skip/w{w}") == ref
+    assert visible(tmp_path / "ref")["skipped.csv"].decode().splitlines()[1].startswith("img007.png,")
+    r = invoke("mixup", src, f"s3://{BUCKET}/skip/strict")
+    assert r.exit_code == 1 and "img007.png" in r.stderr and len(r.stderr.strip().splitlines()) == 1
