@@ -203,7 +203,12 @@ def warm_page_cache(data: Path) -> None:
 
 
 # What each contender imports, loaded untimed in a child just before its timed run.
-_WARM_MIXCLI = "import mixcli.cli, mixcli.pipeline, tqdm; from mixcli import ops; ops.load_kernels()"
+_WARM_MIXCLI = (
+    "import mixcli.cli, tqdm\n"
+    "try:\n    import mixcli.runner; from mixcli.pixels import checked as kernels\n"
+    "except ImportError:  # a --mixcli-rev before the restructuring (issue 17)\n    import mixcli.pipeline; from mixcli import ops as kernels\n"
+    "kernels.load_kernels()"
+)
 
 
 def warm_code(contender: str) -> None:
@@ -248,7 +253,7 @@ def micro(data_b: Path, reps: int = 30) -> dict:
     import cv2
     import numpy as np
 
-    from mixcli import ops
+    from mixcli.pixels import checked as ops
 
     kernels = ops.load_kernels()  # ops.blend/paste: checked calls into the numba kernels
     cv2.setNumThreads(1)

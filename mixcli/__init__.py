@@ -1,6 +1,6 @@
 """mixcli: MixUp, CutMix and the other mixing operations, from a labelled image folder to a new dataset with soft labels, on disk."""
 
-__version__ = "0.4.0"
+from .version import __version__
 
 # The Python API (mixcli/api.py), imported on first use: the CLI imports this package, and
 # `mixcli --help` must not pay for numpy.

@@ -1,29 +1,23 @@
 """mixcli from Python: MixUp and CutMix on arrays in memory (online, e.g. in a PyTorch Dataset),
 soft targets, and the whole offline run of the command line as one call.
 
-The in-memory functions paint through the code the CLI runs (mixcli.ops and the operations'
-paint helpers), so an image mixed here holds the pixels the CLI would encode. Images are uint8,
+The in-memory functions paint through the code the CLI runs (mixcli.pixels.checked and the
+operations' paint helpers), so an image mixed here holds the pixels the CLI would encode. Images are uint8,
 HxW or HxWxC with any C; inputs are never modified.
 """
 
 import numbers
 import os
-import types
-import typing
-from dataclasses import fields
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from .errors import UsageError
 from .operations.base import match
 from .operations.cutmix import paint_cutmix
 from .operations.mixup import paint_mixup
 
 Image = npt.NDArray[np.uint8]
-Box = tuple[int, int, int, int]  # (x1, y1, x2, y2), half-open, as in the CSV's columns
-
 
 
 class CutMixed(NamedTuple):
@@ -31,7 +25,7 @@ class CutMixed(NamedTuple):
 
     image: Image
     lam: float
-    box: Box
+    box: tuple[int, int, int, int]  # x1, y1, x2, y2 as the CSV writes a box (mixcli.records.Box.xyxy)
 
 
 def mixup(a: npt.ArrayLike, b: npt.ArrayLike, lam: float) -> Image:
@@ -91,10 +85,8 @@ def cutmix(
     a, b = _pair(a, b)
     u = _generator(rng).random(4)
     out = np.empty_like(a)
-    p = {"minmax": _minmax(minmax), "correct_lam": bool(correct_lam)}
-    record = paint_cutmix([a, b], _lam(lam), u, p, out)
-    y1, y2, x1, x2 = record.boxes[0]
-    return CutMixed(out, record.weights[0], (x1, y1, x2, y2))
+    painted = paint_cutmix([a, b], _lam(lam), u, _minmax(minmax), bool(correct_lam), out)
+    return CutMixed(out, painted.weights[0], painted.boxes[0].xyxy)
 
 
 def mix_targets(
@@ -140,15 +132,19 @@ def run(op: str, data: str | os.PathLike, out: str | os.PathLike, *, progress: b
 
     Args:
         op: a registered operation: mixup, cutmix, mix, resizemix, mosaic, fmix or cutout.
-        data: the dataset folder (DATA/train.csv and the images, or a train/ folder of them).
-        out: the output folder.
+        data: the dataset folder (DATA/train.csv and the images, or a train/ folder of them),
+            or an s3:// URL.
+        out: the output folder, or an s3:// URL.
         progress: show the progress bar on stderr.
-        **options: the command's options, long names with underscores, e.g. alpha=0.2,
-            prob=0.5, label_smoothing=0.1, copies=2, size=(256, 256) (width, height; or
-            "256x256"), fmt="png" (the --format option), quality=90, seed=1, workers=2,
-            csv=..., image_dir=..., overwrite=True, resume=True, skip_bad=True, and the
-            operation's own (minmax=(0.2, 0.8), correct_lam=False, ...). Others take the
-            command's defaults. Numbers, paths and pairs are converted to the option's type.
+        **options: every option of the command, by its long name with underscores: the
+            operation's own (alpha=0.2, minmax=(0.2, 0.8), correct_lam=False, ...) and those
+            every operation takes (prob=0.5, label_smoothing=0.1, copies=2, size=(256, 256) or
+            "256x256", fmt="png" for --format, seed=1, workers=2, csv=..., overwrite=True,
+            resume=True, skip_bad=True, shards="1/3", dry_run=True, ...). Text is parsed as on
+            the command line where the option is parsed from text (size, shards); numbers and
+            pairs are converted to the option's type. quiet=True turns the progress bar off;
+            json changes nothing (the summary is returned either way). Others take the
+            command's defaults.
 
     Returns:
         The summary the command prints with --json: rows, rows per operation, skipped, out,
@@ -159,11 +155,13 @@ def run(op: str, data: str | os.PathLike, out: str | os.PathLike, *, progress: b
             or out of range (before anything is written).
         mixcli.errors.MixcliError: bad input (e.g. no CSV, missing images) or output folder.
     """
-    from .config import Job
-    from .pipeline import run as run_job
+    from .job import Job, Messages
+    from .options import convert, declared
+    from .runner import run as run_job
 
-    job = Job.make(op, data, out, **_options(op, options))
-    return run_job(job, progress=progress)
+    printing = {d.name: convert(d, options.pop(d.name)) for d in declared(Messages) if d.name in options}
+    job = Job.make(op, data, out, **options)
+    return run_job(job, progress=progress and not printing.get("quiet", False))
 
 
 def _image(x: npt.ArrayLike, name: str) -> Image:
@@ -215,50 +213,3 @@ def _one_hot(y: npt.ArrayLike, k: int, name: str) -> npt.NDArray[np.float32]:
     if y.size and not (0 <= y.min() and y.max() < k):
         raise ValueError(f"{name} holds class indices outside 0..{k - 1}")
     return np.eye(k, dtype=np.float32)[y]
-
-
-def _options(op: str, options: dict) -> dict:
-    """The options converted to the types the command line gives them (so OUT/.mixcli/run.json,
-    and --resume, see the same values); unknown names are left for Job.make to refuse."""
-    from .config import Job, parse_size
-    from .operations import REGISTRY
-
-    types_ = {f.name: f.type for f in fields(Job)}
-    if op in REGISTRY:
-        types_.update({p.name: p.type for p in REGISTRY[op].params})
-    converted = {}
-    for name, value in options.items():
-        if name == "size" and isinstance(value, str):
-            value = parse_size(value)
-        converted[name] = _convert(name, value, types_[name]) if name in types_ else value
-    return converted
-
-
-def _convert(name: str, value: Any, typ: Any) -> Any:
-    """value as typ (bool, int, float, str, a Path, a tuple of those, or one of them | None)."""
-    from pathlib import Path
-
-    args = typing.get_args(typ)
-    if typing.get_origin(typ) in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (typ,) = [t for t in args if t is not type(None)]
-        args = typing.get_args(typ)
-    if typing.get_origin(typ) is tuple:
-        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != len(args):
-            raise UsageError(f"{name} must be a pair of numbers, got {value!r}")
-        return tuple(_convert(name, v, t) for v, t in zip(value, args))
-    ok = {
-        bool: isinstance(value, (bool, np.bool_)),
-        int: isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)),
-        float: isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)),
-        str: isinstance(value, str),
-        Path: isinstance(value, (str, os.PathLike)),
-    }.get(typ, True)
-    if not ok:
-        raise UsageError(f"{name} must be {getattr(typ, '__name__', typ)}, got {value!r}")
-    if typ is Path:
-        from .store import location
-
-        return location(value)
-    return typ(value) if typ in (bool, int, float, str) else value

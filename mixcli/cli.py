@@ -1,6 +1,8 @@
-"""The `mixcli` command line: one thin Typer command per registered operation, over mixcli.pipeline.run.
+"""The `mixcli` command line: one thin Typer command per registered operation, over mixcli.runner.
 
-Nothing heavy is imported at module level, so `mixcli --help` stays instant.
+Every option is derived from its declaration (mixcli.job.Job and Messages for the options all
+operations take, each operation's dataclass for its own), and `mixcli OP --help` lists them
+under their panels. Nothing heavy is imported at module level, so `mixcli --help` stays instant.
 """
 
 import contextlib
@@ -12,8 +14,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import __version__
+from .version import __version__
+from .job import Job, Messages
 from .operations import NONE, REGISTRY
+from .options import Declared, declared
 
 EXAMPLES = """
 Examples:
@@ -38,52 +42,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Paths are taken as text: a URL (s3://bucket/prefix) must keep its '//' (store.location reads both).
+# Paths are taken as text: a URL (s3://bucket/prefix) must keep its '//' (mixcli.store reads both).
 Data = Annotated[str, typer.Argument(metavar="DATA", help="Dataset folder (or s3://bucket/prefix) holding train.csv, the images, or a train/ folder of them.", show_default=False)]
 Out = Annotated[str, typer.Argument(metavar="OUT", help="Output folder (or s3://bucket/prefix): mixed images under OUT/images and OUT/train.csv.", show_default=False)]
-
-# The options every operation takes, in the order --help lists them after the operation's own.
-SHARED = [
-    ("prob", float, 1.0, typer.Option(help="Probability that a row is mixed; other rows pass through unchanged.")),
-    ("label_smoothing", float, 0.0, typer.Option(metavar="EPS", help="Label smoothing EPS: y = (1-EPS)*y + EPS/K before mixing.")),
-    ("soft", bool, False, typer.Option("--soft", help="Read the p_<class> columns as soft labels even when the CSV has a label column.")),
-    ("copies", int, 1, typer.Option(metavar="K", help="Outputs per input row, each with its own draws (partner, weights, whether it mixes).")),
-    ("keep_originals", bool, False, typer.Option("--keep-originals", help="Also write every input row once, unmixed (op none).")),
-    ("size", Optional[str], None, typer.Option(metavar="WxH", help="Resize every image to WIDTHxHEIGHT first, e.g. 256x256 [default: keep sizes].", show_default=False)),
-    ("fmt", str, "jpg", typer.Option("--format", metavar="jpg|png", help="Output image format: jpg or png (lossless).")),
-    ("quality", int, 95, typer.Option(help="JPEG quality, 1-100.")),
-    ("seed", int, 0, typer.Option(metavar="N", help="Random seed: the same seed writes the same bytes, whatever --workers.")),
-    ("workers", int, 0, typer.Option(metavar="N", help="Worker threads [default: the cores this process may use].", show_default=False)),
-    ("csv", Optional[str], None, typer.Option("--csv", help="CSV to read instead of DATA/train.csv ('-': standard input).", show_default=False)),
-    ("image_dir", Optional[str], None, typer.Option(help="Folder the CSV's image paths are relative to [default: DATA or DATA/train].", show_default=False)),
-    ("layout", str, "auto", typer.Option(metavar="auto|csv|folders", help="Input layout: a CSV, or class folders DATA/<class>/<image> (auto: folders when there is no train.csv).")),
-    ("image_col", str, "image", typer.Option(metavar="NAME", help="The CSV's column of image paths.")),
-    ("label_col", str, "label", typer.Option(metavar="NAME", help="The CSV's column of labels.")),
-    ("label_sep", Optional[str], None, typer.Option(metavar="SEP", help="Multi-label: each label lists classes joined by SEP (e.g. '|'); targets are multi-hot.", show_default=False)),
-    ("overwrite", bool, False, typer.Option("--overwrite", help="Write into a non-empty OUT (its train.csv is replaced).")),
-    ("resume", bool, False, typer.Option("--resume", help="Finish an interrupted run in OUT (same options): keeps finished images.")),
-    ("skip_bad", bool, False, typer.Option("--skip-bad", help="Drop rows whose image cannot be decoded (listed in OUT/skipped.csv) instead of stopping.")),
-    ("label_format", str, "dense", typer.Option(metavar="dense|sparse", help="dense: a p_<class> column a class; sparse: one soft_label column of class:weight pairs joined by ';' (zeros left out), for many classes.")),
-    ("out_format", str, "files", typer.Option(metavar="files|webdataset", help="webdataset: tar files OUT/shards/NNNNNN.tar of samples <key>.jpg + <key>.json (its train.csv row), for streaming loaders; train.csv indexes them.")),
-    ("samples_per_tar", int, 1000, typer.Option(metavar="N", help="--out-format webdataset: samples a tar file.")),
-    ("out_layout", str, "flat", typer.Option(metavar="flat|folders", help="flat: OUT/images/<name>; folders: OUT/images/<label>/<name>, for tools that read class folders.")),
-    ("shard_size", int, 10_000, typer.Option(metavar="ROWS", help="Input rows a shard: the unit of work of shard groups and of --resume (a multiple of 16).")),
-    ("shards", Optional[str], None, typer.Option(metavar="I/N", help="Run shard group I of N only, into an OUT shared with the other groups, without writing train.csv (then: mixcli merge OUT); all: the whole run, whatever the environment [default: from a Slurm array, srun's tasks or JOB_COMPLETION_INDEX, else the whole run].", show_default=False)),
-    ("num_shards", Optional[int], None, typer.Option(metavar="N", help="The N of --shards, alone for a Kubernetes Indexed Job (the index from JOB_COMPLETION_INDEX).", show_default=False)),
-    ("shard_index", Optional[int], None, typer.Option(metavar="I", help="The I of --shards.", show_default=False)),
-    ("distributor", str, "local", typer.Option(metavar="local|ray", help="ray: each shard is a Ray task of --workers threads [default 1] (pip install 'mixcli[ray]'); OUT must be reachable from every node.")),
-    ("ray_address", Optional[str], None, typer.Option(metavar="ADDR", help="The Ray cluster to use [default: RAY_ADDRESS, else a local Ray].", show_default=False)),
-    ("dry_run", bool, False, typer.Option("--dry-run", "-n", help="Check everything and print what would be written (rows per op, classes, the first rows of train.csv); write nothing.")),
-    ("quiet", bool, False, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")),
-    ("json_", bool, False, typer.Option("--json", help="Print a JSON summary on stdout.")),
-]
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 
 class _Command(typer.core.TyperCommand):
-    """Typer writes required arguments as {DATA} in the usage line; mixcli's help says DATA."""
+    """Options listed under their panels; required arguments written DATA, not {DATA}."""
 
     def collect_usage_pieces(self, ctx) -> list[str]:
         return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
+
+    def format_options(self, ctx, formatter) -> None:
+        sections: dict[str, list] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                panel = "Arguments" if param.param_type_name == "argument" else getattr(param, "rich_help_panel", None) or "Options"
+                sections.setdefault(panel, []).append(record)
+        for panel, records in sections.items():
+            with formatter.section(panel):
+                formatter.write_dl(records)
 
 
 def _version(value: bool) -> None:
@@ -99,15 +79,12 @@ def _root(
     pass
 
 
-def _option(param) -> tuple:
-    """An operation's declared option (operations.Param) as a (name, type, default, typer.Option) entry."""
-    show = param.default is not None
-    return param.name, param.type, param.default, typer.Option(*param.flags, metavar=param.metavar, help=param.help, show_default=show)
-
-
-def _parameters(entries) -> list[inspect.Parameter]:
-    kind = inspect.Parameter.KEYWORD_ONLY
-    return [inspect.Parameter(name, kind, default=default, annotation=Annotated[typ, info]) for name, typ, default, info in entries]
+def _parameter(d: Declared, panel: str | None = None) -> inspect.Parameter:
+    """A declared option as a keyword of a Typer command (text where the option is parsed from text)."""
+    typ = Optional[str] if d.spec.parse is not None else d.type
+    show = d.spec.show_default and d.default is not None
+    info = typer.Option(*d.flags, metavar=d.spec.metavar, help=d.spec.help, show_default=show, rich_help_panel=panel or d.spec.panel)
+    return inspect.Parameter(d.name, _KEYWORD, default=d.default, annotation=Annotated[typ, info])
 
 
 def _add_command(op) -> None:
@@ -119,7 +96,8 @@ def _add_command(op) -> None:
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
     command.__signature__ = inspect.Signature(
         [inspect.Parameter("data", positional, annotation=Data), inspect.Parameter("out", positional, annotation=Out)]
-        + _parameters([_option(p) for p in op.params] + SHARED)
+        + [_parameter(d, f"{op.name} options") for d in declared(op)]
+        + [_parameter(d) for d in declared(Job) + declared(Messages)]
     )
     command.__doc__ = op.summary
     app.command(op.name, cls=_Command)(command)
@@ -128,29 +106,36 @@ def _add_command(op) -> None:
 for _op in REGISTRY.values():
     _add_command(_op)
 
+_PREVIEWED = ("seed", "size", "csv", "image_dir")  # the run's options that preview takes too
 
-@app.command(cls=_Command, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def preview(
-    ctx: typer.Context,
-    data: Data,
-    op: Annotated[str, typer.Option("--op", metavar="OP", help=f"The operation: {', '.join(REGISTRY)}.", show_default=False)],
-    n: Annotated[int, typer.Option("-n", metavar="N", help="Number of samples.")] = 9,
-    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="The PNG to write (replaced if it exists).")] = Path("preview.png"),
-    seed: Annotated[int, typer.Option(metavar="N", help="Random seed, as for the operation's command.")] = 0,
-    size: Annotated[Optional[str], typer.Option(metavar="WxH", help="Resize every image to WIDTHxHEIGHT first.", show_default=False)] = None,
-    csv: Annotated[Optional[str], typer.Option("--csv", help="CSV to read instead of DATA/train.csv.", show_default=False)] = None,
-    image_dir: Annotated[Optional[str], typer.Option(help="Folder the CSV's image paths are relative to.", show_default=False)] = None,
-) -> None:
-    """A contact sheet PNG of N mixed samples with their classes and weights; OP's own options
-    (see mixcli OP --help) follow. Writes that one file and nothing else."""
-    if op not in REGISTRY:
-        raise typer.BadParameter(f"must be one of {', '.join(REGISTRY)}, got {op!r}", param_hint="--op")
-    options = _parse_op_options(REGISTRY[op], ctx.args)
-    _execute(
-        lambda: _preview(op, data, options, n=n, output=output, seed=seed, size=size, csv=csv, image_dir=image_dir),
-        lambda s: f"mixcli: wrote {s['out']}: {s['samples']} {op} samples, {s['width']}x{s['height']}",
-        quiet=False, as_json=False,
+
+def _preview_command():
+    def preview(ctx: typer.Context, data: str, op: str, n: int, output: Path, **shared) -> None:
+        """A contact sheet PNG of N mixed samples with their classes and weights; OP's own options
+        (see mixcli OP --help) follow. Writes that one file and nothing else."""
+        if op not in REGISTRY:
+            raise typer.BadParameter(f"must be one of {', '.join(REGISTRY)}, got {op!r}", param_hint="--op")
+        options = _parse_op_options(REGISTRY[op], ctx.args)
+        _execute(
+            lambda: _preview(op, data, options, n=n, output=output, **shared),
+            lambda s: f"mixcli: wrote {s['out']}: {s['samples']} {op} samples, {s['width']}x{s['height']}",
+            quiet=False, as_json=False,
+        )
+
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    own = [
+        inspect.Parameter("op", _KEYWORD, annotation=Annotated[str, typer.Option("--op", metavar="OP", help=f"The operation: {', '.join(REGISTRY)}.", show_default=False)]),
+        inspect.Parameter("n", _KEYWORD, default=9, annotation=Annotated[int, typer.Option("-n", metavar="N", help="Number of samples.")]),
+        inspect.Parameter("output", _KEYWORD, default=Path("preview.png"), annotation=Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="The PNG to write (replaced if it exists).")]),
+    ]
+    preview.__signature__ = inspect.Signature(
+        [inspect.Parameter("ctx", positional, annotation=typer.Context), inspect.Parameter("data", positional, annotation=Data)]
+        + own + [_parameter(d, "Options") for d in declared(Job) if d.name in _PREVIEWED]
     )
+    app.command("preview", cls=_Command, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(preview)
+
+
+_preview_command()
 
 
 def _parse_op_options(op, args: list[str]) -> dict:
@@ -160,53 +145,46 @@ def _parse_op_options(op, args: list[str]) -> dict:
     def command(**opts) -> None:
         pass
 
-    command.__signature__ = inspect.Signature(_parameters([_option(p) for p in op.params]))
+    command.__signature__ = inspect.Signature([_parameter(d) for d in declared(op)])
     sub.command(op.name)(command)
     ctx = typer.main.get_command(sub).make_context(f"mixcli preview --op {op.name}", list(args))
     return ctx.params
 
 
-@app.command(cls=_Command)
-def merge(
-    out: Out,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
-    json_: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
-) -> None:
-    """Write OUT/train.csv (and skipped.csv) once every shard group of a run in OUT has finished;
-    fails naming the shards not done."""
+def _merge_command():
+    def merge(out: str, **messages) -> None:
+        """Write OUT/train.csv (and skipped.csv) once every shard group of a run in OUT has finished;
+        fails naming the shards not done."""
 
-    def work() -> dict:
-        from .pipeline import merge as merge_out
+        def work() -> dict:
+            from .runner import merge as merge_out
 
-        return merge_out(out)
+            return merge_out(out)
 
-    _execute(work, lambda s: f"mixcli: merged {s['shards']} shards: {s['rows']} rows in {s['csv']}", quiet, json_)
+        _execute(work, lambda s: f"mixcli: merged {s['shards']} shards: {s['rows']} rows in {s['csv']}", messages["quiet"], messages["json"])
+
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    merge.__signature__ = inspect.Signature([inspect.Parameter("out", positional, annotation=Out)] + [_parameter(d, "Options") for d in declared(Messages)])
+    app.command("merge", cls=_Command)(merge)
 
 
-def _preview(op: str, data: Path, options: dict, *, n, output, seed, size, csv, image_dir) -> dict:
-    from .config import Job, parse_size
-    from .preview import preview
+_merge_command()
 
-    job = Job.make(op, data, output.parent, seed=seed, size=parse_size(size) if size else None, csv=csv, image_dir=image_dir, **options)
+
+def _preview(op: str, data: str, options: dict, *, n, output, **shared) -> dict:
+    from .runner.preview import preview
+
+    job = Job.make(op, data, output.parent, **shared, **options)
     return preview(job, n, output)
 
 
 def _run(opts: dict, op: str) -> None:
     """Build the Job from a command's options, run it, report."""
-    quiet, as_json = opts.pop("quiet"), opts.pop("json_")
+    quiet, as_json = opts.pop("quiet"), opts.pop("json")
 
     def job_run() -> dict:
-        from .config import Job, parse_size
-        from .errors import UsageError
-        from .pipeline import hold_freed_memory, run
-        from .shards import parse as parse_shards
+        from .runner import hold_freed_memory, run
 
-        opts["size"] = parse_size(opts["size"]) if opts["size"] else None
-        group = opts.pop("shards")
-        if group is not None:
-            if opts["num_shards"] is not None or opts["shard_index"] is not None:
-                raise UsageError("--shards excludes --num-shards and --shard-index")
-            opts["shard_index"], opts["num_shards"] = parse_shards(group)
         job = Job.make(op, **opts)
         hold_freed_memory()
         return run(job, progress=not quiet)
@@ -214,8 +192,6 @@ def _run(opts: dict, op: str) -> None:
     summary = _execute(job_run, _summary_line, quiet, as_json)
     if summary.get("dry_run") and not as_json:
         typer.echo(summary["first_rows"], nl=False)  # data: stdout
-
-
 def _execute(work, describe, quiet: bool, as_json: bool) -> dict:
     """Run work() and report its summary (which it returns); errors become one line and an exit code."""
     import os

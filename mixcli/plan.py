@@ -1,7 +1,7 @@
 """The mixing plan: every random choice of a run, drawn up front from the seed.
 
-A plan is plain arrays, one entry per input row. The pipeline applies it to pixels and the
-CSV writer records what was applied, so images and labels cannot disagree. Geometry that
+A plan is plain arrays, one entry per input row. The run applies it to pixels and the
+table records what was applied, so images and labels cannot disagree. Geometry that
 depends on the output size, known only after decoding, is drawn as unit uniforms that the
 operation turns into pixels.
 
@@ -58,14 +58,14 @@ def stream(seed: int, k: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))
 
 
-def make_plan(n: int, op: Operation, params: dict, prob: float = 1.0, seed: int = 0, copies: int = 1) -> Plan:
+def make_plan(n: int, op: Operation, prob: float = 1.0, seed: int = 0, copies: int = 1) -> Plan:
     """Draw the plan for n rows and `copies` outputs of each: which mix, with whom, and everything
     the operation draws (copy-major, so copy 0 draws what a plan of one copy draws)."""
     if n < op.sources and prob > 0:
         raise ValueError(f"{op.name} needs at least {op.sources} rows, the dataset has {n}")
     chunks = _chunk_cycles(stream(seed, 0).permutation(n), max(2, op.sources))
     mixed = stream(seed, 1).random(n * copies) < prob
-    draws = op.draw(n * copies, params, lambda k: stream(seed, 2 + k))
+    draws = op.draw(n * copies, lambda k: stream(seed, 2 + k))
     return Plan(mixed=mixed, draws=draws, chunks=chunks, copies=copies)
 
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mixcli.imageio import read_image
+from mixcli.pixels.codec import read_image
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -34,7 +34,7 @@ def write_dataset(root: Path, shapes, labels, ext=".png", csv_rows=None, seed=0,
 def kernels_loaded():
     """Load numba once, up front, so small test runs use the kernels too (they would use the NumPy
     twins; test_kernels and test_pipeline check that both give the same bytes)."""
-    from mixcli import ops
+    from mixcli.pixels import checked as ops
 
     ops.load_kernels()
 

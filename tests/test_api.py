@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 import mixcli
 from conftest import out_files
-from mixcli import ops
+from mixcli.pixels import checked as ops
 from mixcli.cli import app
 from mixcli.errors import MixcliError, UsageError
-from mixcli.imageio import resize
+from mixcli.pixels.codec import resize
 
 SHAPES = [(23, 41), (23, 41, 1), (23, 41, 3), (23, 41, 4)]  # non-square: H rows, W columns
 
@@ -276,7 +276,7 @@ def test_run_is_quiet_by_default_and_takes_size_as_text(small_data, tmp_path, ca
     [
         ("mixupp", {}, "unknown operation"),
         ("mixup", {"minmax": (0.1, 0.2)}, "no option minmax"),
-        ("mixup", {"quiet": True}, "no option quiet"),
+        ("mixup", {"loud": True}, "no option loud"),
         ("mixup", {"prob": 2.0}, "--prob"),
         ("cutmix", {"minmax": (0.5, 0.1)}, "--minmax"),
         ("mixup", {"seed": "1"}, "seed must be int"),

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from conftest import SAMPLE_DATA, out_files, write_dataset
 from mixcli import __version__
 from mixcli.cli import app
-from mixcli.imageio import read_image
+from mixcli.pixels.codec import read_image
 
 runner = CliRunner()
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from conftest import SAMPLE_DATA, load, out_files, write_dataset
-from mixcli import mixing
-from mixcli.config import Job
-from mixcli.pipeline import run
+from mixcli.runner import chunk as mixing
+from mixcli.job import Job
+from mixcli.runner import run
 from test_reliability import _big_data, _wait_for_journal
 
 
@@ -72,7 +72,7 @@ def test_copies_labels_are_the_weighted_sources(data20, tmp_path):
 def test_each_image_is_decoded_once_whatever_the_copies(data20, tmp_path, monkeypatch):
     calls = []
     real = mixing.decode
-    monkeypatch.setattr(mixing, "decode", lambda data, path, size=None: calls.append(path) or real(data, path, size))
+    monkeypatch.setattr(mixing, "decode", lambda data, name, size=None: calls.append(name) or real(data, name, size))
     _run("mosaic", data20, tmp_path / "o", copies=4, keep_originals=True, workers=2)
     assert len(calls) == 20 and len(set(calls)) == 20
 
@@ -160,7 +160,7 @@ def test_each_good_image_is_decoded_once_when_bad_ones_are_skipped(op, data20, t
         (data20 / "train" / name).write_bytes(b"not an image")
     calls = []
     real = mixing.decode
-    monkeypatch.setattr(mixing, "decode", lambda data, path, size=None: calls.append(path.name) or real(data, path, size))
+    monkeypatch.setattr(mixing, "decode", lambda data, name, size=None: calls.append(name.rsplit("/", 1)[-1]) or real(data, name, size))
     for seed in range(4):
         calls.clear()
         _run(op, data20, tmp_path / f"{op}{seed}", skip_bad=True, seed=seed, copies=2)

@@ -1,4 +1,4 @@
-"""mixcli.dataset.load_dataset: finding the CSV and images, reading labels, and its errors."""
+"""mixcli.data.dataset.load_dataset: finding the CSV and images, reading labels, and its errors."""
 
 from pathlib import Path
 
@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mixcli.dataset import load_dataset
+from mixcli.data.dataset import load_dataset
+from mixcli.store.local import LocalStore
 from mixcli.errors import MixcliError
 
 
@@ -48,14 +49,19 @@ def _onehot(idx, k):
 # ---------------------------------------------------------------- layouts
 
 
+def _where(ds) -> list[Path]:
+    """Where each row's image is."""
+    return [Path(ds.where(i)) for i in range(len(ds))]
+
+
 def test_csv_beside_images(tmp_path):
     data = _make(tmp_path / "d", [("a.png", "cat"), ("b.png", "dog"), ("c.png", "cat")])
     ds = load_dataset(data)
-    assert ds.csv == data / "train.csv"
-    assert ds.root == data
+    assert ds.source == LocalStore(data)
+    assert ds.root == LocalStore(data)
     assert ds.images == ["a.png", "b.png", "c.png"]
-    assert ds.files == [data / "a.png", data / "b.png", data / "c.png"]
-    assert all(f.is_file() for f in ds.files)
+    assert _where(ds) == [data / "a.png", data / "b.png", data / "c.png"]
+    assert all(f.is_file() for f in _where(ds))
     assert len(ds) == 3
     assert ds.classes == ["cat", "dog"]
     np.testing.assert_array_equal(ds.targets, _onehot([0, 1, 0], 2))
@@ -65,8 +71,8 @@ def test_csv_beside_images(tmp_path):
 def test_csv_beside_train_folder(tmp_path):
     data = _make(tmp_path / "d", [("a.png", "cat"), ("b.png", "dog")], layout="train")
     ds = load_dataset(data)
-    assert ds.root == data / "train"
-    assert ds.files == [data / "train" / "a.png", data / "train" / "b.png"]
+    assert ds.root == LocalStore(data / "train")
+    assert _where(ds) == [data / "train" / "a.png", data / "train" / "b.png"]
 
 
 def test_train_folder_chosen_only_when_it_holds_more_images(tmp_path):
@@ -74,14 +80,14 @@ def test_train_folder_chosen_only_when_it_holds_more_images(tmp_path):
     data = _make(tmp_path / "d", [("a.png", "cat"), ("b.png", "dog")], layout="flat")
     (data / "train").mkdir()
     _png(data / "train" / "other.png")
-    assert load_dataset(data).root == data
+    assert load_dataset(data).root == LocalStore(data)
 
 
 def test_images_in_subfolders(tmp_path):
     data = _make(tmp_path / "d", [("x/a.png", "cat"), ("y/b.png", "dog")], layout="train")
     ds = load_dataset(data)
-    assert ds.root == data / "train"
-    assert ds.files == [data / "train" / "x" / "a.png", data / "train" / "y" / "b.png"]
+    assert ds.root == LocalStore(data / "train")
+    assert _where(ds) == [data / "train" / "x" / "a.png", data / "train" / "y" / "b.png"]
 
 
 def test_csv_override(tmp_path):
@@ -92,8 +98,8 @@ def test_csv_override(tmp_path):
     csv.parent.mkdir()
     csv.write_text("image,label\na.png,1\nb.png,0\n")
     ds = load_dataset(data, csv=csv)
-    assert ds.csv == csv
-    assert ds.root == data
+    assert ds.source == LocalStore(csv.parent)
+    assert ds.root == LocalStore(data)
     assert ds.classes == [0, 1]
     np.testing.assert_array_equal(ds.targets, _onehot([1, 0], 2))
 
@@ -106,8 +112,8 @@ def test_image_dir_override(tmp_path):
     _png(imgs / "a.png")
     _png(imgs / "b.png")
     ds = load_dataset(data, image_dir=imgs)
-    assert ds.root == imgs
-    assert ds.files == [imgs / "a.png", imgs / "b.png"]
+    assert ds.root == LocalStore(imgs)
+    assert _where(ds) == [imgs / "a.png", imgs / "b.png"]
 
 
 def test_image_dir_override_wins_over_data(tmp_path):
@@ -381,7 +387,7 @@ def test_images_not_looked_for_when_found_already(tmp_path):
     data = _make(tmp_path / "d", [("a.png", "cat"), ("b.png", "dog")], layout="train")
     (data / "train" / "b.png").unlink()
     ds = load_dataset(data, image_dir=data / "train", check_files=False)
-    assert ds.root == data / "train" and list(ds.files) == [data / "train" / "a.png", data / "train" / "b.png"]
+    assert ds.root == LocalStore(data / "train") and _where(ds) == [data / "train" / "a.png", data / "train" / "b.png"]
     assert ds.classes == ["cat", "dog"]
     with pytest.raises(MixcliError, match="1 image"):
         load_dataset(data, image_dir=data / "train")

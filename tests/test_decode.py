@@ -16,9 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 import simplejpeg
-from mixcli import imageio
+from mixcli.pixels import codec as imageio, jpeg
 from mixcli.cli import app
-from mixcli.imageio import ImageError, decode, exif_orientation, read_image
+from mixcli.pixels.codec import ImageError, decode, read_image
+from mixcli.pixels.jpeg import exif_orientation
 
 JPEGS = Path(__file__).resolve().parent / "jpegs"
 FALLBACK = {  # left to OpenCV: what libjpeg-turbo's BGR path refuses, or what this module cannot read for sure
@@ -108,7 +109,7 @@ def test_exif_orientation_turns_the_image(order, orientation):
 ])
 def test_exif_orientation_is_read_as_opencv_reads_it(name, expected):
     data = (JPEGS / name).read_bytes()
-    start, end = imageio._jpeg_segments(data).exif
+    start, end = jpeg.segments(data).exif
     assert exif_orientation(data[start:end]) == expected
 
 

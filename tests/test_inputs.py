@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import SAMPLE_DATA, out_files, write_dataset
 from mixcli.cli import app
-from mixcli.dataset import load_dataset
+from mixcli.data.dataset import load_dataset
 from mixcli.errors import MixcliError, UsageError
 
 runner = CliRunner()
@@ -43,7 +43,7 @@ def test_class_folders_are_read_when_there_is_no_csv(layout, tmp_path):
     data = tmp_path / "d"
     _folders(data / "train" if layout == "DATA/train" else data, layout)
     ds = load_dataset(data)
-    assert ds.csv is None and ds.images == ["cat/b.png", "cat/sub/a.PNG", "dog/x.png"]
+    assert ds.source is None and ds.images == ["cat/b.png", "cat/sub/a.PNG", "dog/x.png"]
     assert ds.classes == ["cat", "dog"] and np.asarray(ds.targets).tolist() == [[1, 0], [1, 0], [0, 1]]
     out = tmp_path / "o"
     result = invoke("mixup", data, out, "--format", "png", "--json")
@@ -51,8 +51,8 @@ def test_class_folders_are_read_when_there_is_no_csv(layout, tmp_path):
     df = pd.read_csv(out / "train.csv")
     assert df.source_a.tolist() == ds.images and list(df.columns[:4]) == ["image", "label", "p_cat", "p_dog"]
     for row in df.itertuples():
-        a = cv2.imread(str(ds.root / row.source_a))
-        b = cv2.imread(str(ds.root / row.source_b))
+        a = cv2.imread(ds.root.where(row.source_a))
+        b = cv2.imread(ds.root.where(row.source_b))
         want = (a.astype(np.float32) * np.float32(row.lam) + b.astype(np.float32) * (1 - np.float32(row.lam)) + 0.5).astype(np.uint8)
         np.testing.assert_array_equal(cv2.imread(str(out / row.image)), want)
 

@@ -1,4 +1,4 @@
-"""mixcli.ops (the numba kernels, and their NumPy twins used while numba loads) against
+"""mixcli.pixels.checked (the numba kernels, and their NumPy twins used while numba loads) against
 plain NumPy references: the blend, the box paste, the box fill and the masked select. Every
 test runs on both paths."""
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from mixcli import ops
+from mixcli.pixels import checked as ops
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 

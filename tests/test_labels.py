@@ -1,12 +1,12 @@
-"""mixcli.labels: label smoothing, mixing by recorded weights, and hard labels."""
+"""mixcli.data.labels: label smoothing, mixing by recorded weights, and hard labels."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixcli.labels import Targets, hard_labels, mix, smooth
-from mixcli.operations import REGISTRY, defaults
+from mixcli.data.labels import Targets, hard_labels, mix, smooth
+from mixcli.operations import REGISTRY
 from mixcli.plan import make_plan
 
 
@@ -118,7 +118,7 @@ def test_mix_of_four_sources_matches_loop(n, k, seed):
     # As for mosaic: the row and the next three rows of its cycle, weights summing to 1.
     rng = np.random.default_rng(seed)
     t = smooth(_onehot(rng.integers(0, k, n), k), 0.1)
-    plan = make_plan(n, REGISTRY["mosaic"], defaults(REGISTRY["mosaic"]), 1.0, seed)
+    plan = make_plan(n, REGISTRY["mosaic"](), 1.0, seed)
     sources = np.concatenate([np.arange(n)[:, None], plan.partners(3)], axis=1)
     weights = rng.dirichlet(np.ones(4), n)
     y = mix(t, sources, weights)
@@ -199,7 +199,7 @@ def test_mixing_sparse_targets_is_bit_for_bit_mixing_dense_ones(eps):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_sparse_mixing_gives_the_dense_floats(seed):
-    from mixcli.labels import mix_sparse
+    from mixcli.data.labels import mix_sparse
 
     rng = np.random.default_rng(seed)
     dense = _random_dense(rng, n=60, k=5)

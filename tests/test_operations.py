@@ -5,6 +5,7 @@ distributions of what is drawn, determinism, numba vs NumPy, --resume after SIGK
 usage errors and --help.
 """
 
+import dataclasses
 import math
 import signal
 import subprocess
@@ -21,10 +22,10 @@ from typer.testing import CliRunner
 
 from conftest import out_files, write_dataset
 from mixcli.cli import app
-from mixcli.config import Job
-from mixcli.imageio import read_image
-from mixcli.operations import REGISTRY, defaults
-from mixcli.pipeline import run
+from mixcli.job import Job
+from mixcli.pixels.codec import read_image
+from mixcli.operations import REGISTRY
+from mixcli.runner import run
 from mixcli.plan import make_plan
 from test_reliability import _big_data as reliability_data
 
@@ -132,8 +133,9 @@ def verify(data: Path, out: Path, op: str, params=None, *, prob=1.0, seed=0, siz
     table = pd.read_csv(data / "train.csv", keep_default_na=False, dtype=str)
     names, labels = list(table.image), [int(v) for v in table.label]
     classes = sorted(set(labels))
-    p = {**defaults(REGISTRY[op]), **(params or {})}
-    plan = make_plan(len(names), REGISTRY[op], p, prob, seed)
+    operation = REGISTRY[op](**(params or {}))
+    p = dataclasses.asdict(operation)
+    plan = make_plan(len(names), operation, prob, seed)
     bad_rows = {i for i, name in enumerate(names) if name in set(bad)}
     kept = [i for i in range(len(names)) if i not in bad_rows]
     df = read_out(out)
@@ -372,7 +374,7 @@ def test_an_output_is_a_dataset_for_the_next_operation(data20, tmp_path, first, 
 
 
 def plan_of(n, op, prob=1.0, seed=0, **params):
-    return make_plan(n, REGISTRY[op], {**defaults(REGISTRY[op]), **params}, prob, seed)
+    return make_plan(n, REGISTRY[op](**params), prob, seed)
 
 
 @pytest.mark.parametrize("switch, mixup_alpha, cutmix_alpha", [(0.5, 0.8, 1.0), (0.3, 0.4, 2.0)])
@@ -525,7 +527,7 @@ def test_same_seed_same_bytes_whatever_the_workers(data20, tmp_path, op):
 
 @pytest.mark.parametrize("op", OPS)
 def test_numba_and_numpy_paths_write_the_same_bytes(data20, tmp_path, monkeypatch, op):
-    from mixcli import ops
+    from mixcli.pixels import checked as ops
 
     loaded = ops.load_kernels()
     summaries = {}

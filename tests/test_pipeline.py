@@ -1,4 +1,4 @@
-"""End-to-end runs through mixcli.pipeline.run: pixels, labels and files on disk."""
+"""End-to-end runs through mixcli.runner.run: pixels, labels and files on disk."""
 
 from pathlib import Path
 
@@ -7,9 +7,9 @@ import pandas as pd
 from scipy import stats
 
 from conftest import load, out_files, write_dataset
-from mixcli.config import Job
-from mixcli.imageio import resize
-from mixcli.pipeline import run
+from mixcli.job import Job
+from mixcli.pixels.codec import resize
+from mixcli.runner import run
 
 BOX = ["x1", "y1", "x2", "y2"]
 
@@ -184,7 +184,7 @@ def test_cutmix_box_sides_follow_rows_and_columns_on_non_square_images(tmp_path)
 
 
 def test_numba_and_numpy_paths_write_the_same_bytes(small_data, tmp_path, monkeypatch):
-    from mixcli import ops
+    from mixcli.pixels import checked as ops
 
     loaded = ops.load_kernels()
     summaries = {}

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from mixcli.operations import REGISTRY, defaults
+from mixcli.operations import REGISTRY
 from mixcli.operations.geometry import box_lam, cutmix_box
 from mixcli.plan import CHUNK, make_plan
 
@@ -18,7 +18,7 @@ BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
 def plan_of(n, op="mixup", prob=1.0, seed=0, **params):
     """make_plan for a registered operation, its options at their defaults unless given."""
-    return make_plan(n, REGISTRY[op], {**defaults(REGISTRY[op]), **params}, prob, seed)
+    return make_plan(n, REGISTRY[op](**params), prob, seed)
 
 
 def partner(plan):

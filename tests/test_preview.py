@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from conftest import out_files, write_dataset
 from mixcli.cli import app
 from mixcli.operations import REGISTRY
-from mixcli.preview import LINE, TILE
+from mixcli.runner.preview import LINE, TILE
 
 runner = CliRunner()
 

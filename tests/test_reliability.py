@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import out_files, write_dataset
-from mixcli import writer
+from mixcli.out import Out
+from mixcli.store import atomic as writer
 from mixcli.cli import app
-from mixcli.dataset import read_table
+from mixcli.data.csvfile import read_table
 from mixcli.errors import MixcliError
-from mixcli.imageio import read_bytes, read_image
+from mixcli.pixels.codec import checked, read_image
 
 FIXTURES = Path(__file__).resolve().parent / "data"
 runner = CliRunner()
@@ -270,14 +271,14 @@ def test_files_get_the_umask_and_a_forked_child_links_its_own_files(tmp_path, mo
 
 
 def test_planted_temporary_symlink_is_not_followed(small_data, tmp_path, write_path):
-    from mixcli.config import Job
-    from mixcli.pipeline import run
+    from mixcli.job import Job
+    from mixcli.runner import run
 
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     out = tmp_path / "o"
     (out / "images").mkdir(parents=True)
-    name = writer.output_names(["img000.png"], ".png")[0].split("/")[1]
+    name = Out.image_names(["img000.png"], ".png")[0].split("/")[1]
     (out / "images" / f".{name}.tmp{os.getpid()}").symlink_to(victim)
     run(Job.make("mixup", small_data, out, fmt="png", overwrite=True), progress=False)
     assert victim.read_text() == "keep me"
@@ -285,14 +286,14 @@ def test_planted_temporary_symlink_is_not_followed(small_data, tmp_path, write_p
 
 
 def test_symlink_under_a_final_name_is_replaced_not_followed(small_data, tmp_path, write_path):
-    from mixcli.config import Job
-    from mixcli.pipeline import run
+    from mixcli.job import Job
+    from mixcli.runner import run
 
     victim = tmp_path / "victim.png"
     victim.write_bytes(b"keep me")
     out = tmp_path / "o"
     (out / "images").mkdir(parents=True)
-    name = writer.output_names(["img000.png"], ".png")[0].split("/")[1]
+    name = Out.image_names(["img000.png"], ".png")[0].split("/")[1]
     (out / "images" / name).symlink_to(victim)
     (out / "images" / "stale.png").write_bytes(b"an earlier run's file")
     run(Job.make("mixup", small_data, out, fmt="png", overwrite=True), progress=False)
@@ -338,7 +339,7 @@ def test_disk_full_stops_cleanly(small_data, tmp_path, monkeypatch, write_path):
     files = list((out / "images").iterdir())
     assert 0 < len(files) <= 5 and not any(p.name.startswith(".") for p in files)
     for p in files:
-        read_bytes(p)  # complete
+        checked(p.read_bytes(), str(p))  # complete
 
 
 @pytest.mark.parametrize("kind", ["gray", "rgba", "16bit", "1x1", "cmyk"])
@@ -392,7 +393,7 @@ def test_csv_reader_round_trips_any_names(tmp_path_factory, names, labels, sep, 
     text = f"image{sep}label\n" + "".join(f"{quote(n)}{sep}{quote(l)}\n" for n, l in rows)
     path = tmp_path_factory.mktemp("csv") / "train.csv"
     path.write_bytes(text.encode("utf-8-sig" if bom else "utf-8"))
-    table = read_table(path)
+    table = read_table(path.read_bytes(), str(path))
     assert table["image"].tolist() == [n for n, _ in rows]
     assert table["label"].tolist() == [l for _, l in rows]
 
@@ -401,7 +402,7 @@ def test_csv_reader_rejects_non_utf8(tmp_path):
     path = tmp_path / "train.csv"
     path.write_bytes("image,label\nÿ.png,0\n".encode("latin-1"))
     with pytest.raises(MixcliError, match="cannot read"):
-        read_table(path)
+        read_table(path.read_bytes(), str(path))
 
 
 # ---- interruptions ----
@@ -447,7 +448,7 @@ def test_sigkill_then_resume_gives_the_same_bytes(tmp_path):
     assert not (out / "train.csv").exists()
     for p in (out / "images").iterdir():  # nothing truncated under a final name
         if not p.name.startswith("."):
-            read_bytes(p)
+            checked(p.read_bytes(), str(p))
     done = len([p for p in (out / "images").iterdir() if not p.name.startswith(".")])
     assert 0 < done < 240
     resumed = subprocess.run([sys.executable, "-m", "mixcli", "cutmix", str(data), str(out), "--resume", "--quality", "90"], capture_output=True, text=True)
@@ -474,13 +475,13 @@ def test_ctrl_c_stops_cleans_up_and_says_how_to_resume(tmp_path):
 def test_resume_with_other_options_is_refused(small_data, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    from mixcli import state
-    from mixcli.config import Job
-    from mixcli.dataset import load_dataset
+    from mixcli.data.dataset import load_dataset
+    from mixcli.job import Job
+    from mixcli.store import open_store
 
     job = Job.make("mixup", small_data, out, alpha=0.2)
     (out / "images").mkdir()
-    state.start(out, state.run_record(job, load_dataset(small_data).digest, 12, 1))
+    Out(open_store(out)).record.start(job.record(load_dataset(small_data).digest, 12, 1))
     result = invoke("mixup", small_data, out, "--resume", "--alpha", "0.4")
     assert result.exit_code == 1 and "--alpha 0.2 then 0.4" in result.stderr, result.output
     result = invoke("mixup", small_data, out, "--resume", "--alpha", "0.2", "-q")

@@ -67,14 +67,14 @@ def _fresh_filesystems() -> None:
     """Forget s3fs instances made under another environment (they keep their endpoint)."""
     import s3fs
 
-    from mixcli import store
+    from mixcli.store import fs
 
-    store._filesystems.clear()
+    fs._filesystems.clear()
     s3fs.S3FileSystem.clear_instance_cache()
 
 
 def _fs():
-    from mixcli.store import filesystem
+    from mixcli.store.fs import filesystem
 
     return filesystem("s3")
 
@@ -222,9 +222,9 @@ def test_an_unreachable_store_gets_one_line(s3, data, monkeypatch):
 
 @pytest.mark.parametrize("size", [100, 12 << 20])  # one PUT, and a multipart upload
 def test_a_failed_write_makes_no_object(s3, size):
-    from mixcli.store import location
+    from mixcli.store import open_file
 
-    target = location(f"s3://{BUCKET}/atomic/{size}.bin")
+    store, key = open_file(f"s3://{BUCKET}/atomic/{size}.bin")
 
     def fill(f):
         f.write(b"x" * size)
@@ -233,21 +233,21 @@ def test_a_failed_write_makes_no_object(s3, size):
         raise RuntimeError("the encoder failed")
 
     with pytest.raises(RuntimeError):
-        target.write_with(fill)
-    assert not _fs().exists(target.key)
+        store.write_with(key, fill)
+    assert not _fs().exists(store.key(key))
     assert _fs().list_multipart_uploads(BUCKET) == []  # the parts sent are dropped too
-    target.write_with(lambda f: f.write(b"y" * size))
-    assert _fs().cat_file(target.key) == b"y" * size
+    store.write_with(key, lambda f: f.write(b"y" * size))
+    assert _fs().cat_file(store.key(key)) == b"y" * size
 
 
 def test_run_json_is_written_once_by_concurrent_groups(s3):
-    from mixcli.store import location
+    from mixcli.store import open_file
 
-    target = location(f"s3://{BUCKET}/once/run.json")
-    target.write_with(lambda f: f.write(b"first"), exclusive=True)
+    store, key = open_file(f"s3://{BUCKET}/once/run.json")
+    store.write(key, b"first", exclusive=True)
     with pytest.raises(FileExistsError):
-        target.write_with(lambda f: f.write(b"second"), exclusive=True)
-    assert target.read_bytes() == b"first"
+        store.write(key, b"second", exclusive=True)
+    assert store.read(key) == b"first"
 
 
 def test_sigkill_then_resume_in_s3_gives_the_same_bytes(s3, tmp_path):
@@ -309,9 +309,10 @@ def test_the_python_api_preview_and_dry_run_take_urls(s3, data, tmp_path):
 
 
 def test_a_file_url_is_the_local_path(data, tmp_path):
-    from mixcli.store import location
+    from mixcli.store import open_store
+    from mixcli.store.local import LocalStore
 
-    assert location(f"file://{tmp_path}/x") == tmp_path / "x"
+    assert open_store(f"file://{tmp_path}/x") == LocalStore(tmp_path / "x")
     assert invoke("cutmix", f"file://{data}", f"file://{tmp_path}/out", "-q").exit_code == 0
     assert invoke("cutmix", data, tmp_path / "ref", "-q").exit_code == 0
     assert visible(tmp_path / "out") == visible(tmp_path / "ref")
@@ -344,17 +345,17 @@ def test_keys_are_literal_not_patterns(s3, data, tmp_path):
 
 
 def test_a_file_gone_while_writing_is_a_store_error(s3):
-    from mixcli.store import StoreError, location
+    from mixcli.store import StoreError, open_file
 
-    target = location(f"s3://{BUCKET}/gone/train.csv")
+    store, key = open_file(f"s3://{BUCKET}/gone/train.csv")
 
     def fill(f):
         f.write(b"image,label\n")
         raise FileNotFoundError(2, "No such file", "a part merged meanwhile")  # what a concurrent merge's cleanup does to a part
 
     with pytest.raises(StoreError, match=f"^cannot write s3://{BUCKET}/gone/train.csv: "):
-        target.write_with(fill)
-    assert not _fs().exists(target.key)
+        store.write_with(key, fill)
+    assert not _fs().exists(store.key(key))
 
 
 def test_without_s3fs_the_extra_is_named(data, tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import visible_files as visible
 from conftest import invoke, write_dataset
-from mixcli import shards
+from mixcli.runner import shards
 from mixcli.errors import UsageError
 
 

@@ -5,50 +5,50 @@ A box of the partner (resized to the row's own image) is pasted into the row's i
 label weight of the row's image is the share outside the box (or the drawn lam, uncorrected).
 """
 
-from .base import Operation, Param, Record, check_alpha, check_range, match
+from dataclasses import dataclass
+
+from ..options import option, pair_range
+from .base import Operation, Painted, match
 from .geometry import box_lam, cutmix_box
-from .mixup import ALPHA
-
-MINMAX = Param(
-    "minmax", None, "Box sides uniform in [LO, HI] of the image sides (instead of lam), box inside the image.",
-    type=tuple[float, float] | None, metavar="LO HI",
-)
-CORRECT_LAM = Param(
-    "correct_lam", True, "Label weight from the clipped box's area (else the drawn lam).",
-    type=bool, flags=("--correct-lam/--no-correct-lam",),
-)
+from .mixup import alpha_option
 
 
-def paint_cutmix(images: list, lam: float, u, p: dict, out) -> Record:
-    from ..ops import paste
+def minmax_option():
+    return option(
+        None, "Box sides uniform in [LO, HI] of the image sides (instead of lam), box inside the image.",
+        metavar="LO HI", check=pair_range(strict=True),
+    )
+
+
+def correct_lam_option():
+    return option(True, "Label weight from the clipped box's area (else the drawn lam).", flags=("--correct-lam/--no-correct-lam",))
+
+
+def paint_cutmix(images: list, lam: float, u, minmax: tuple[float, float] | None, correct_lam: bool, out) -> Painted:
+    from ..pixels.checked import paste
 
     a = images[0]
     h, w = a.shape[:2]
-    box = cutmix_box(h, w, lam, u, p["minmax"])
+    box = cutmix_box(h, w, lam, u, minmax)
     if out is not a:
         out[...] = a
     paste(match(images[1], a.shape), box, out)
-    lam = box_lam(h, w, box) if p["correct_lam"] or p["minmax"] else lam
-    return Record("cutmix", (lam, 1.0 - lam), (box,))
+    lam = box_lam(h, w, box) if correct_lam or minmax else lam
+    return Painted("cutmix", (lam, 1.0 - lam), (box,))
 
 
-def check_minmax(p: dict) -> None:
-    if p["minmax"] is not None:
-        check_range("--minmax", p["minmax"], strict=True)
-
-
+@dataclass(frozen=True)
 class CutMix(Operation):
     name = "cutmix"
     summary = "Paste a box of a partner into each row; label weights by area."
-    params = (ALPHA, MINMAX, CORRECT_LAM)
     box_columns = True
 
-    def check(self, p: dict) -> None:
-        check_alpha("--alpha", p["alpha"])
-        check_minmax(p)
+    alpha: float = alpha_option()
+    minmax: tuple[float, float] | None = minmax_option()
+    correct_lam: bool = correct_lam_option()
 
-    def draw(self, n: int, p: dict, streams) -> dict:
-        return {"lam": streams(0).beta(p["alpha"], p["alpha"], n), "u": streams(1).random((n, 4))}
+    def draw(self, n: int, streams) -> dict:
+        return {"lam": streams(0).beta(self.alpha, self.alpha, n), "u": streams(1).random((n, 4))}
 
-    def paint(self, images: list, row: dict, p: dict, out) -> Record:
-        return paint_cutmix(images, float(row["lam"]), row["u"], p, out)
+    def paint(self, images: list, row: dict, out) -> Painted:
+        return paint_cutmix(images, float(row["lam"]), row["u"], self.minmax, self.correct_lam, out)

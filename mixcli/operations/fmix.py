@@ -12,8 +12,10 @@ side has 1/4096 the amplitude of 1 cycle. The spectrum's size depends on the dec
 it comes from a generator seeded by a number drawn up front for the row.
 """
 
-from .base import Operation, Param, Record, check_alpha, match
-from ..errors import UsageError
+from dataclasses import dataclass
+
+from ..options import above, beta, option
+from .base import Operation, Painted, match
 
 GRID = 32
 
@@ -22,7 +24,7 @@ def fourier_noise(h: int, w: int, decay_power: float, seed: int):
     """Low-frequency noise, an h x w float32 array, from a seeded complex Gaussian spectrum."""
     import numpy as np
 
-    from ..imageio import resize_float
+    from ..pixels.codec import resize_float
 
     s = min(1.0, GRID / max(h, w))
     gh, gw = max(1, round(h * s)), max(1, round(w * s))
@@ -51,33 +53,28 @@ def top_mask(noise, count: int):
     return mask.reshape(noise.shape)
 
 
+@dataclass(frozen=True)
 class FMix(Operation):
     name = "fmix"
     summary = "Paste a partner through a low-frequency Fourier mask; label weights by mask area."
-    params = (
-        Param("alpha", 1.0, "Beta(alpha, alpha) parameter of lam, the base image's share; > 0."),
-        Param("decay_power", 3.0, "Decay of the spectrum, 1/f^P: larger P, smoother masks; > 0."),
-    )
     masks = True
 
-    def check(self, p: dict) -> None:
-        check_alpha("--alpha", p["alpha"])
-        if not p["decay_power"] > 0:
-            raise UsageError(f"--decay-power must be > 0, got {p['decay_power']}")
+    alpha: float = option(1.0, "Beta(alpha, alpha) parameter of lam, the base image's share; > 0.", check=beta())
+    decay_power: float = option(3.0, "Decay of the spectrum, 1/f^P: larger P, smoother masks; > 0.", check=above(0))
 
-    def draw(self, n: int, p: dict, streams) -> dict:
-        return {"lam": streams(0).beta(p["alpha"], p["alpha"], n), "noise_seed": streams(1).integers(0, 2**63, n)}
+    def draw(self, n: int, streams) -> dict:
+        return {"lam": streams(0).beta(self.alpha, self.alpha, n), "noise_seed": streams(1).integers(0, 2**63, n)}
 
-    def paint(self, images: list, row: dict, p: dict, out) -> Record:
-        from ..ops import select
+    def paint(self, images: list, row: dict, out) -> Painted:
+        from ..pixels.checked import select
 
         a = images[0]
         h, w = a.shape[:2]
         count = round((1.0 - float(row["lam"])) * h * w)
-        mask = top_mask(fourier_noise(h, w, p["decay_power"], int(row["noise_seed"])), count)
+        mask = top_mask(fourier_noise(h, w, self.decay_power, int(row["noise_seed"])), count)
         if out is not a:
             out[...] = a
         select(mask, match(images[1], a.shape), out)
         lam = 1.0 - count / (h * w)
         mask *= 255
-        return Record(self.name, (lam, 1.0 - lam), (), mask)
+        return Painted(self.name, (lam, 1.0 - lam), (), mask)

@@ -1,12 +1,12 @@
 """Boxes in integer pixels from unit uniforms, in plain Python (exact, and light to import).
 
-Every box is half-open, (y1, y2, x1, x2): rows y1..y2-1, columns x1..x2-1; H is the number of
-rows, W of columns (the CutMix reference code swaps them; see ANCHORS.md).
+Every box is a mixcli.records.Box, half-open (y1, y2, x1, x2): rows y1..y2-1, columns x1..x2-1;
+H is the number of rows, W of columns (the CutMix reference code swaps them; see ANCHORS.md).
 """
 
 import math
 
-from .base import Box
+from ..records import Box
 
 
 def uniform_int(u: float, k: int) -> int:
@@ -19,7 +19,7 @@ def centred_box(h: int, w: int, cut_h: int, cut_w: int, uy: float, ux: float) ->
     cy, cx = uniform_int(uy, h), uniform_int(ux, w)
     y1, y2 = min(max(cy - cut_h // 2, 0), h), min(max(cy + cut_h // 2, 0), h)
     x1, x2 = min(max(cx - cut_w // 2, 0), w), min(max(cx + cut_w // 2, 0), w)
-    return y1, y2, x1, x2
+    return Box(y1, y2, x1, x2)
 
 
 def cutmix_box(h: int, w: int, lam: float, u, minmax: tuple[float, float] | None = None) -> Box:
@@ -37,7 +37,7 @@ def cutmix_box(h: int, w: int, lam: float, u, minmax: tuple[float, float] | None
     cut_w = int(w * lo) + uniform_int(u[3], int(w * hi) - int(w * lo) + 1)
     y1 = uniform_int(u[0], h - cut_h + 1)
     x1 = uniform_int(u[1], w - cut_w + 1)
-    return y1, y1 + cut_h, x1, x1 + cut_w
+    return Box(y1, y1 + cut_h, x1, x1 + cut_w)
 
 
 def area(box: Box) -> int:

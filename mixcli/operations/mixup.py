@@ -4,30 +4,34 @@ out = lam*A + (1-lam)*B in float32, rounded half up; label lam*y_A + (1-lam)*y_B
 The partner is resized to the row's own image first.
 """
 
-from .base import Operation, Param, Record, check_alpha, match
+from dataclasses import dataclass
 
-ALPHA = Param("alpha", 1.0, "Beta(alpha, alpha) parameter of the mixing weight lam; > 0.")
+from ..options import beta, option
+from .base import Operation, Painted, match
 
 
-def paint_mixup(images: list, lam: float, out) -> Record:
-    from ..ops import blend
+def alpha_option():
+    return option(1.0, "Beta(alpha, alpha) parameter of the mixing weight lam; > 0.", check=beta())
+
+
+def paint_mixup(images: list, lam: float, out) -> Painted:
+    from ..pixels.checked import blend
 
     a = images[0]
     blend(a, match(images[1], a.shape), lam, out)
-    return Record("mixup", (lam, 1.0 - lam))
+    return Painted("mixup", (lam, 1.0 - lam))
 
 
+@dataclass(frozen=True)
 class MixUp(Operation):
     name = "mixup"
     summary = "Blend each row with a partner: out = lam*A + (1-lam)*B, label likewise."
-    params = (ALPHA,)
     over_base = False  # blending over an input stops LLVM vectorising (9x slower): a scratch buffer
 
-    def check(self, p: dict) -> None:
-        check_alpha("--alpha", p["alpha"])
+    alpha: float = alpha_option()
 
-    def draw(self, n: int, p: dict, streams) -> dict:
-        return {"lam": streams(0).beta(p["alpha"], p["alpha"], n)}
+    def draw(self, n: int, streams) -> dict:
+        return {"lam": streams(0).beta(self.alpha, self.alpha, n)}
 
-    def paint(self, images: list, row: dict, p: dict, out) -> Record:
+    def paint(self, images: list, row: dict, out) -> Painted:
         return paint_mixup(images, float(row["lam"]), out)

@@ -5,40 +5,41 @@ canvas of the row's image size: top-left, top-right, bottom-left, bottom-right, 
 Centre cx ~ U{int(W*lo)..int(W*hi)}, cy ~ U{int(H*lo)..int(H*hi)}; label weights are quadrant areas.
 """
 
-from .base import Operation, Param, Record, check_range
+from dataclasses import dataclass
+
+from ..options import option, pair_range
+from ..records import Box
+from .base import Operation, Painted
 from .geometry import area, uniform_int
 
 
-def quadrants(h: int, w: int, lo: float, hi: float, u) -> list:
+def quadrants(h: int, w: int, lo: float, hi: float, u) -> list[Box]:
     """The four boxes (top-left, top-right, bottom-left, bottom-right) around the drawn centre."""
     cx = int(w * lo) + uniform_int(u[0], int(w * hi) - int(w * lo) + 1)
     cy = int(h * lo) + uniform_int(u[1], int(h * hi) - int(h * lo) + 1)
-    return [(0, cy, 0, cx), (0, cy, cx, w), (cy, h, 0, cx), (cy, h, cx, w)]
+    return [Box(0, cy, 0, cx), Box(0, cy, cx, w), Box(cy, h, 0, cx), Box(cy, h, cx, w)]
 
 
+@dataclass(frozen=True)
 class Mosaic(Operation):
     name = "mosaic"
     summary = "Four images in the quadrants around a random centre; label weights by area."
     sources = 4
-    params = (
-        Param("offset", (0.25, 0.75), "Range of the centre, as fractions of each side.", type=tuple[float, float], metavar="LO HI"),
-    )
     over_base = False  # the row's own image is resized into the canvas: they cannot be one array
 
-    def check(self, p: dict) -> None:
-        check_range("--offset", p["offset"])
+    offset: tuple[float, float] = option((0.25, 0.75), "Range of the centre, as fractions of each side.", metavar="LO HI", check=pair_range())
 
-    def draw(self, n: int, p: dict, streams) -> dict:
+    def draw(self, n: int, streams) -> dict:
         return {"u": streams(0).random((n, 2))}
 
-    def paint(self, images: list, row: dict, p: dict, out) -> Record:
-        from ..imageio import resize
-        from ..ops import paste
+    def paint(self, images: list, row: dict, out) -> Painted:
+        from ..pixels.checked import paste
+        from ..pixels.codec import resize
 
         h, w = out.shape[:2]
-        boxes = quadrants(h, w, *p["offset"], row["u"])
+        boxes = quadrants(h, w, *self.offset, row["u"])
         for img, box in zip(images, boxes):
             y1, y2, x1, x2 = box
             if y2 > y1 and x2 > x1:
                 paste(resize(img, (x2 - x1, y2 - y1)), box, out, origin=(0, 0))
-        return Record(self.name, tuple(area(box) / (h * w) for box in boxes), tuple(boxes))
+        return Painted(self.name, tuple(area(box) / (h * w) for box in boxes), tuple(boxes))

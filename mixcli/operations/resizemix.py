@@ -6,28 +6,31 @@ partner's object is always present; the label weight is the box's area share.
 tau ~ U[scale_min, scale_max], cut_h = int(H*tau), cut_w = int(W*tau), box placed and clipped as CutMix's.
 """
 
-from .base import Operation, Param, Record, check_range
+from dataclasses import dataclass
+
+from ..options import option, pair_range
+from .base import Operation, Painted
 from .geometry import box_lam, centred_box
 
 
+@dataclass(frozen=True)
 class ResizeMix(Operation):
     name = "resizemix"
     summary = "Resize a whole partner into a box of each row; label weights by area."
-    params = (
-        Param("scale_min", 0.1, "Smallest box side, as a fraction of the image side."),
-        Param("scale_max", 0.8, "Largest box side, as a fraction of the image side."),
-    )
     box_columns = True
 
-    def check(self, p: dict) -> None:
-        check_range("--scale-min/--scale-max", (p["scale_min"], p["scale_max"]))
+    scale_min: float = option(0.1, "Smallest box side, as a fraction of the image side.")
+    scale_max: float = option(0.8, "Largest box side, as a fraction of the image side.")
 
-    def draw(self, n: int, p: dict, streams) -> dict:
-        return {"tau": streams(0).uniform(p["scale_min"], p["scale_max"], n), "u": streams(1).random((n, 2))}
+    def check(self) -> None:
+        pair_range()("--scale-min/--scale-max", (self.scale_min, self.scale_max))
 
-    def paint(self, images: list, row: dict, p: dict, out) -> Record:
-        from ..imageio import resize
-        from ..ops import paste
+    def draw(self, n: int, streams) -> dict:
+        return {"tau": streams(0).uniform(self.scale_min, self.scale_max, n), "u": streams(1).random((n, 2))}
+
+    def paint(self, images: list, row: dict, out) -> Painted:
+        from ..pixels.checked import paste
+        from ..pixels.codec import resize
 
         a, b = images
         h, w = a.shape[:2]
@@ -39,4 +42,4 @@ class ResizeMix(Operation):
         if y2 > y1 and x2 > x1:
             paste(resize(b, (x2 - x1, y2 - y1)), box, out, origin=(0, 0))
         lam = box_lam(h, w, box)
-        return Record(self.name, (lam, 1.0 - lam), (box,))
+        return Painted(self.name, (lam, 1.0 - lam), (box,))

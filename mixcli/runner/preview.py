@@ -10,13 +10,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .config import Job
-from .dataset import load_dataset
-from .errors import MixcliError
-from .imageio import decode, resize
-from .mixing import Interrupted, Work, paint_chunk
-from .plan import make_plan
-from .writer import write_atomic
+from ..data.dataset import load_dataset
+from ..errors import MixcliError
+from ..job import Job
+from ..pixels.codec import decode, encode_png, resize
+from ..plan import make_plan
+from ..store import open_file
+from .chunk import Interrupted, paint_chunk
 
 TILE = 256  # pixels, the longer side of each sample
 LINE = 16  # pixels a caption line
@@ -32,30 +32,28 @@ def preview(job: Job, n: int, path: Path) -> dict:
         raise MixcliError(f"-n must be >= 1, got {n}")
     ds = load_dataset(**job.dataset_options())
     try:
-        plan = make_plan(len(ds), job.operation, job.params, 1.0, job.seed)
+        plan = make_plan(len(ds), job.operation, 1.0, job.seed)
     except ValueError as e:
         raise MixcliError(str(e)) from None
     classes = [ds.classes[k] for k in ds.targets.hard()]  # each input row's class
     tiles: list[np.ndarray] = []
-    work = Work(job=job, plan=plan, files=ds.files, outputs=[], masks=None, stop=threading.Event())
+    stop = threading.Event()
 
-    def emit(r: int, pixels, record, sources: list[int]) -> None:
-        img = decode(pixels, ds.files[sources[0]]) if isinstance(pixels, bytes) else pixels
-        words = [f"{classes[s]} {w:.2f}" for s, w in zip(sources, record.weights)]
-        tiles.append(_tile(img, [record.op] + [" + ".join(words[k : k + 2]) for k in range(0, len(words), 2)]))
+    def emit(r: int, pixels, painted, sources: list[int]) -> None:
+        img = decode(pixels, ds.where(sources[0])) if isinstance(pixels, bytes) else pixels
+        words = [f"{classes[s]} {w:.2f}" for s, w in zip(sources, painted.weights)]
+        tiles.append(_tile(img, [painted.op] + [" + ".join(words[k : k + 2]) for k in range(0, len(words), 2)]))
         if len(tiles) == n:
-            work.stop.set()
+            stop.set()
 
     for chunk in range(len(plan.chunks)):
         try:
-            paint_chunk(work, chunk, emit)
+            paint_chunk(job, plan, ds, chunk, emit, stop)
         except Interrupted:
             break
     sheet = _sheet(tiles)
-    ok, buf = cv2.imencode(".png", sheet)
-    if not ok:
-        raise MixcliError(f"cannot encode the {sheet.shape[1]}x{sheet.shape[0]} preview as PNG")
-    write_atomic(path, buf.tobytes())
+    store, key = open_file(path)
+    store.write(key, encode_png(sheet, "preview"))
     return {"samples": len(tiles), "out": str(path), "width": sheet.shape[1], "height": sheet.shape[0]}
 
 

@@ -1,9 +1,11 @@
-"""The pixel operations, checked: the numba kernels, and their NumPy twins.
+"""The pixel kernels, checked: blend, paste, fill and select, each running the numba kernel
+(mixcli.pixels.kernels) or its NumPy twin.
 
 Loading numba and its cached kernels takes about 0.3 s, on one thread before the workers start,
-so the pipeline loads them only for runs with at least WORTH_LOADING mixed rows;
+so a run loads them only when it has at least WORTH_LOADING mixed rows;
 below that (or if numba cannot load) the same formulas run in NumPy. Both give identical bytes
 (tests/test_kernels.py runs every kernel test on both), so the output never depends on which ran.
+Boxes are half-open (y1, y2, x1, x2), as mixcli.records.Box.
 """
 
 import os

@@ -1,6 +1,6 @@
 """Pixel kernels: the MixUp blend, the box paste, the box fill and the masked select, jitted with numba.
 
-Kernels are private, write into a caller's ``out`` and hold no policy: mixcli.ops checks
+Kernels are private, write into a caller's ``out`` and hold no policy: mixcli.pixels.checked checks
 the arguments, the pipeline draws every random number before calling. They release the
 GIL, so the pipeline's worker threads run them in parallel.
 """

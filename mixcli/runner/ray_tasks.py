@@ -1,10 +1,10 @@
-"""--distributor ray: a run's shards as Ray tasks (pip install 'mixcli[ray]').
+"""The Ray executor (--distributor ray, pip install 'mixcli[ray]'): a run's shards as Ray tasks.
 
-Each task runs one shard as a shard group of its own (pipeline.run with that shard's index), on
-whichever node Ray picks, with the run's thread pool of --workers threads (default 1 under Ray)
-and as many of Ray's CPUs reserved; OUT must be reachable from every node. Ray retries a task
-whose worker died (max_retries); an error in the data fails the run as it would locally. The
-shards write what they would write anywhere, so the result is the bytes of a local run.
+Each task prepares the run again and runs one shard through the local executor, on whichever
+node Ray picks, with --workers threads (default 1 under Ray) and as many of Ray's CPUs
+reserved; OUT must be reachable from every node. Ray retries a task whose worker died
+(max_retries); an error in the data fails the run as it would locally. The shards write what
+they would write anywhere, so the result is the bytes of a local run.
 """
 
 import contextlib
@@ -14,7 +14,11 @@ import socket
 import sys
 from dataclasses import replace
 
-from .errors import MixcliError, UsageError
+from ..errors import MixcliError, UsageError
+from ..store import open_store
+from .local import run_shards
+from .opening import open_out
+from .prepare import prepare
 
 RETRIES = 3
 
@@ -63,23 +67,25 @@ def _reachable(address: str) -> None:
         raise MixcliError(f"cannot reach Ray at {address}: {e.strerror or e}") from None
 
 
-def run_shards(job, root, pending: list[int], shards: int, progress: bool) -> None:
-    """Run shards `pending` (of `shards`) of job as Ray tasks on the Ray of `connected`; root: where
-    the images were found (the tasks read them there without looking for all of them again)."""
+def execute(prep, shards: list[int], progress: bool) -> None:
+    """Run these shards of a prepared run as Ray tasks on the Ray of `connected`."""
     import ray
     from tqdm import tqdm
 
-    from .dataset import STDIN
-
-    if job.csv == STDIN:
+    job = prep.job
+    if job.csv == "-":
         raise UsageError("--csv - cannot go with --distributor ray: the tasks cannot read this process's standard input")
-    # What every task runs: one shard as a group, paths absolute (a worker's directory is not ours).
-    absolute = {k: getattr(job, k).resolve() for k in ("data", "out", "csv") if getattr(job, k) is not None}
-    base = replace(job, **absolute, image_dir=root.resolve(), workers=job.workers or 1, distributor="local", overwrite=False, resume=False)
-    task = ray.remote(_shard).options(num_cpus=base.workers, max_retries=RETRIES)
+    # What every task runs: one shard as a group, places absolute (a worker's directory is not ours),
+    # the images where this process found them (a task does not look for them again).
+    places = {k: _absolute(getattr(job, k)) for k in ("data", "out", "csv") if getattr(job, k) is not None}
+    base = replace(
+        job, **places, image_dir=prep.ds.root.absolute().where(), workers=job.workers or 1, distributor="local",
+        overwrite=False, resume=False, shards=None,
+    )
+    task = ray.remote(_task).options(num_cpus=base.workers, max_retries=RETRIES)
     refs: dict = {}
     try:
-        refs = {task.remote(replace(base, shard_index=s, num_shards=shards)): s for s in pending}
+        refs = {task.remote(replace(base, shard_index=s, num_shards=len(prep.layout))): s for s in shards}
         with tqdm(total=len(refs), file=sys.stderr, disable=None if progress else True, unit="shard", leave=False) as bar:
             while refs:
                 done, _ = ray.wait(list(refs), num_returns=1)
@@ -99,8 +105,11 @@ def run_shards(job, root, pending: list[int], shards: int, progress: bool) -> No
         raise
 
 
-def _shard(job) -> dict:
-    """One Ray task: one shard, as a shard group of one."""
-    from .pipeline import run
+def _absolute(place: str) -> str:
+    return open_store(place).absolute().where()
 
-    return run(job, progress=False, files_found=True)
+
+def _task(job) -> None:
+    """One Ray task: one shard, as a shard group of one."""
+    prep = prepare(job, files_found=True)
+    run_shards(prep, open_out(prep).todo, job.workers, progress=False)

@@ -1,0 +1,91 @@
+"""train.csv's columns: their names and order, how a row's fields are written, and how mixcli
+reads its own rows back (a shard's part, a WebDataset sample's JSON). The one module that knows them.
+
+    image, label, p_<class>... (or soft_label), op, source_a, source_b, lam, x1, y1, x2, y2,
+    sources, weights, boxes, mask
+
+A shard's part of train.csv has one more column first, ROW (the output row), and one row a line:
+image paths and classes never hold a line break (the dataset refuses them).
+"""
+
+TABLE = "train.csv"  # the table's file: DATA's (the Kaggle layout) and OUT's, so an OUT is a DATA
+IMAGE = "image"
+LABEL = "label"
+SOFT_PREFIX = "p_"  # p_<class>: a class's weight (--label-format dense)
+SPARSE = "soft_label"  # --label-format sparse: class:weight pairs joined by ';', zeros left out
+OP = "op"
+LAM = "lam"
+BOX = ("x1", "y1", "x2", "y2")
+PROVENANCE = (OP, "source_a", "source_b", LAM, *BOX, "sources", "weights", "boxes", "mask")
+CHAINED = (OP, "source_a", LAM)  # all three mark a mixcli output, whose soft labels are read when chaining
+ROW = "_row"  # a shard's part: the output row first, the merge's key
+SKIPPED = ("image", "error")  # skipped.csv
+
+
+def soft_columns(classes: list, sparse: bool) -> list[str]:
+    return [SPARSE] if sparse else [f"{SOFT_PREFIX}{c}" for c in classes]
+
+
+def header(soft: list[str]) -> list[str]:
+    return [IMAGE, LABEL, *soft, *PROVENANCE]
+
+
+def quoted(value: str) -> str:
+    """A field as csv.QUOTE_MINIMAL writes it (by hand: a row of a thousand label columns would
+    cost the csv module as many field checks)."""
+    if "," in value or '"' in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def box_fields(box: list[int] | None) -> tuple[str, str, str, str]:
+    """x1, y1, x2, y2 of a box [y1, y2, x1, x2]; empty without one."""
+    if box is None:
+        return "", "", "", ""
+    y1, y2, x1, x2 = box
+    return str(x1), str(y1), str(x2), str(y2)
+
+
+def boxes_field(boxes: list[list[int]]) -> str:
+    """Every box as 'x1 y1 x2 y2', joined by ';'."""
+    return ";".join(f"{x1} {y1} {x2} {y2}" for y1, y2, x1, x2 in boxes)
+
+
+def sparse_field(names: list[str], entries: list[tuple[int, float]]) -> str:
+    """soft_label: class:weight of each nonzero (class index, weight), in class order."""
+    return ";".join(f"{names[c]}:{v!r}" for c, v in entries)
+
+
+def part_header_ok(line: str | None) -> bool:
+    return line is not None and line.startswith(f"{ROW},")
+
+
+def part_row(line: str) -> int:
+    """The output row of a line of a shard's part."""
+    return int(line[: line.index(",")])
+
+
+def part_rest(line: str) -> str:
+    """A line of a shard's part without its ROW field: the line of train.csv."""
+    return line[line.index(",") + 1 :]
+
+
+def files_of(line: str) -> list[str]:
+    """The files under OUT a line of train.csv names: its image and its mask, if any (both made
+    by mixcli, so neither is quoted: the image is the first field and the mask the last)."""
+    image = line[: line.index(",")]
+    mask = line.rstrip("\n").rsplit(",", 1)[1]
+    return [image, mask] if mask else [image]
+
+
+def json_value(column: str, text):
+    """A train.csv field as JSON (a WebDataset sample's .json): numbers for the weight and box
+    columns, None for an empty cell there; the label stays its class (a number for integer classes)."""
+    if not isinstance(text, str):
+        return text
+    numeric = column == LAM or column.startswith(SOFT_PREFIX)
+    if text == "":
+        return None if numeric or column in BOX else ""
+    if numeric:
+        return float(text)
+    return int(text) if column in BOX else text

@@ -1,0 +1,1 @@
+"""The data side: the dataset read (a CSV or class folders), its labels, and train.csv's rows written."""

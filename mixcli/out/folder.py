@@ -1,0 +1,157 @@
+"""OUT as one object: every name under it, and the operations on its folder (checks, layout,
+cleaning up); its record under OUT/.mixcli is Out.record (mixcli.out.record).
+
+    OUT/train.csv, skipped.csv         the table of the run, and the rows --skip-bad dropped
+    OUT/images/<row>_<stem>.<ext>      the images (images/<label>/... with --out-layout folders)
+    OUT/masks/<row>_<stem>.png         FMix's mixing masks
+    OUT/shards/NNNNNN.tar              --out-format webdataset: the tar files (WebDataset's "shards")
+    OUT/.mixcli/                       the run's record: run.json, and the units of work (shards)
+    OUT/.mixcli/stage/                 --out-format webdataset: images until their tar is written
+"""
+
+import hashlib
+import re
+from pathlib import PurePosixPath
+
+from .. import columns
+from ..errors import MixcliError
+from ..store import Store
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
+_TAR = re.compile(r"\d{6}\.tar")
+
+
+class Out:
+    """OUT, over its store: the names below are keys relative to OUT."""
+
+    TABLE = columns.TABLE
+    SKIPPED = "skipped.csv"
+    IMAGES = "images"
+    MASKS = "masks"
+    TARS = "shards"  # WebDataset calls its tar files shards; train.csv points into them
+    RECORD = ".mixcli"
+    RUN = f"{RECORD}/run.json"  # the options, the input's digest, the rows and shards of the run
+    WORK = f"{RECORD}/shards"  # each unit of work's journal, part of train.csv and stats
+    STAGE = f"{RECORD}/stage"  # --out-format webdataset: images and masks until their tar is written
+    PART, STATS, JOURNAL = ".csv", ".json", ".journal"  # a shard's rows of train.csv, its stats (done), its finished chunks
+
+    def __init__(self, store: Store):
+        from .record import Record
+
+        self.store = store
+        self.record = Record(self)
+
+    def __str__(self) -> str:
+        return self.store.where()
+
+    def where(self, key: str = "") -> str:
+        return self.store.where(key)
+
+    # Names
+
+    @classmethod
+    def image_names(cls, images: list[str], ext: str, copies: int = 1, originals: bool = False) -> list[str]:
+        """Unique, deterministic names: images/<output row>_<safe stem><ext>, for the output rows
+        c*N + i (copy c of input row i) and, with originals, K*N + i."""
+        n = len(images)
+        total = n * copies + (n if originals else 0)
+        width = max(6, len(str(total - 1)))
+        stems = []
+        for image in images:
+            stem = _ROW_PREFIX.sub("", PurePosixPath(image.replace("\\", "/")).stem)
+            stems.append(_UNSAFE.sub("_", stem).strip("._")[:48])
+        return [f"{cls.IMAGES}/{r:0{width}d}{'_' + stems[r % n] if stems[r % n] else ''}{ext}" for r in range(total)]
+
+    @classmethod
+    def mask_names(cls, names: list[str]) -> list[str]:
+        """masks/<name>.png beside each output name images/<name>.<ext>."""
+        return [f"{cls.MASKS}/{PurePosixPath(n).stem}.png" for n in names]
+
+    @staticmethod
+    def label_folder(label) -> str:
+        """A class's folder under OUT/images (--out-layout folders): its name with unsafe characters
+        as _, and past 100 characters cut, with a digest of the whole name (file systems allow 255 bytes)."""
+        name = _UNSAFE.sub("_", str(label)).strip("._") or "_"
+        if len(name) > 100:
+            name = f"{name[:100]}_{hashlib.sha256(str(label).encode()).hexdigest()[:12]}"
+        return name
+
+    @classmethod
+    def placed(cls, name: str, label) -> str:
+        """images/<name> -> images/<label's folder>/<name>."""
+        return f"{cls.IMAGES}/{cls.label_folder(label)}/{PurePosixPath(name).name}"
+
+    @classmethod
+    def staged(cls, name: str) -> str:
+        return f"{cls.STAGE}/{name}"
+
+    @classmethod
+    def tar(cls, n: int) -> str:
+        return f"{cls.TARS}/{n:06d}.tar"
+
+    @staticmethod
+    def sample_key(name: str) -> str:
+        """A WebDataset sample's key: images/000123_cat.v2.jpg -> 000123_cat_v2 (a key ends at the first dot)."""
+        return PurePosixPath(name).stem.replace(".", "_")
+
+    @classmethod
+    def in_tar(cls, n: int, name: str, mask: bool = False) -> str:
+        """Where train.csv points for output image `name` (or its mask) packed in tar n."""
+        suffix = ".mask.png" if mask else PurePosixPath(name).suffix
+        return f"{cls.tar(n)}/{cls.sample_key(name)}{suffix}"
+
+    @classmethod
+    def work(cls, s: int, suffix: str) -> str:
+        """A file of unit of work (shard) s: its PART of train.csv, its STATS, or its JOURNAL."""
+        return f"{cls.WORK}/{s:06d}{suffix}"
+
+    # The folder
+
+    def check(self, inputs: list[Store], reuse: bool) -> None:
+        """Refuse an OUT that overlaps the inputs, is not a folder, or is not empty (unless reuse)."""
+        for p in inputs:
+            if self.store.overlaps(p):
+                raise MixcliError(f"OUT {self} overlaps the input folder {p.where()}: choose a separate output folder")
+        kind = self.store.kind()
+        if kind == "file":
+            raise MixcliError(f"OUT {self} exists and is not a folder")
+        if kind == "folder" and self.store.entries() and not reuse:
+            raise MixcliError(f"OUT {self} exists and is not empty: use --overwrite to write into it, or --resume")
+
+    def prepare(self, inputs: list[Store], reuse: bool, folders: list[str]) -> None:
+        """check, then make OUT/.mixcli and the given folders (plain folders, never through a symlink)."""
+        self.check(inputs, reuse)
+        for key in [self.RECORD, *folders]:
+            self.store.make_folder(key)
+
+    def holds_only_mixcli(self) -> bool:
+        """Whether OUT holds nothing but what a mixcli run makes first (another shard group starting)."""
+        return self.store.is_folder() and all(folder and name in (self.RECORD, self.IMAGES, self.MASKS, self.TARS) for name, folder in self.store.entries())
+
+    def remove_temporaries(self) -> int:
+        """Delete what killed writes left in OUT's folders; return the count."""
+        staged = [self.staged(self.IMAGES), self.staged(self.MASKS), self.TARS, self.WORK]
+        return self.store.remove_temporaries(["", self.IMAGES, self.MASKS, self.RECORD, *staged], nested=[self.IMAGES])
+
+    def remove_unlisted(self, listed: list[str]) -> int:
+        """Delete the files under OUT/images and OUT/masks that `listed` (keys) does not name, and
+        the folders left empty, so OUT holds one run; nothing else is touched. Return the count."""
+        keep, count = set(listed), 0
+        for top in (self.IMAGES, self.MASKS):
+            if self.store.is_link(top):
+                continue
+            stale = [f"{top}/{key}" for key in self.store.files(top) if f"{top}/{key}" not in keep]
+            self.store.delete(stale)
+            self.store.prune(top)
+            count += len(stale)
+        return count
+
+    def remove_stale_tars(self, listed: list[str]) -> int:
+        """Delete the tar files mixcli names (NNNNNN.tar) that train.csv does not point into (an earlier run's)."""
+        if not self.store.is_folder(self.TARS):
+            return 0
+        keep = {name.split("/")[1] for name in listed if name.startswith(f"{self.TARS}/")}
+        stale = [f"{self.TARS}/{name}" for name, folder in self.store.entries(self.TARS) if not folder and _TAR.fullmatch(name) and name not in keep]
+        self.store.delete(stale)
+        return len(stale)

@@ -1,0 +1,78 @@
+"""What painting produced, as named records: a box, one output row's result, one chunk's result.
+
+This module imports nothing of mixcli: the run makes these records, OUT's journal keeps them
+(a chunk's result is one JSON object), and the table reads them.
+"""
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
+
+
+class Box(NamedTuple):
+    """A half-open box in output pixels: rows y1..y2-1, columns x1..x2-1 (H counts rows, W columns).
+    mixcli's one convention in code; the CSV and the Python API write it as x1 y1 x2 y2 (xyxy)."""
+
+    y1: int
+    y2: int
+    x1: int
+    x2: int
+
+    @property
+    def xyxy(self) -> tuple[int, int, int, int]:
+        return self.x1, self.y1, self.x2, self.y2
+
+
+class RowResult(NamedTuple):
+    """What was done for one output row: the op that ran ('none' for a pass-through), its
+    sources (the row's own input row first, then its partners), the label weight of each,
+    its boxes ([y1, y2, x1, x2] each), whether it wrote a mask, and why it was skipped ('' if written)."""
+
+    op: str
+    sources: list[int]
+    weights: list[float]
+    boxes: list[list[int]]
+    mask: bool
+    error: str
+
+
+@dataclass
+class ChunkResult:
+    """What applying the plan did to one chunk's output rows, column by column (in plan order);
+    as JSON, one line of a shard's journal."""
+
+    chunk: int
+    rows: list[int]  # output rows: copy c of input row i is c*N + i, the original of i (keep_originals) K*N + i
+    op: list[str] = field(default_factory=list)
+    sources: list[list[int]] = field(default_factory=list)
+    weights: list[list[float]] = field(default_factory=list)
+    boxes: list[list[list[int]]] = field(default_factory=list)
+    mask: list[bool] = field(default_factory=list)
+    error: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of painting and writing the chunk
+
+    def add(self, row: int, result: RowResult) -> None:
+        self.rows.append(row)
+        for name, value in zip(RowResult._fields, result):
+            getattr(self, name).append(value)
+
+    def results(self) -> Iterator[tuple[int, RowResult]]:
+        """(output row, its RowResult) for each row, in plan order."""
+        columns = [getattr(self, name) for name in RowResult._fields]
+        for k, row in enumerate(self.rows):
+            yield row, RowResult(*(column[k] for column in columns))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def by_row(results: list[ChunkResult]) -> tuple[list[int], list[RowResult]]:
+    """The output rows that chunks' results hold, in row order, and each row's RowResult."""
+    found: dict[int, RowResult] = {}
+    for result in results:
+        for row, row_result in result.results():
+            if row in found:
+                raise RuntimeError(f"row {row} is in two chunk results")
+            found[row] = row_result
+    rows = sorted(found)
+    return rows, [found[r] for r in rows]

@@ -1,0 +1,156 @@
+"""Applying the plan to one chunk: decode each image once, paint, encode, write.
+
+A chunk is one cycle of rows: a mixed row's partners are the next rows of the cycle (wrapping
+around; its c-th copy counts from the (c+1)-th next row), so each image is decoded once and, for
+an operation of S sources and K copies, the first S+K-2 images are held until the chunk ends.
+With skip_bad, a row whose image cannot be decoded is dropped and the rows before it take the
+next good rows of the cycle as partners: the outcome depends only on the chunk's own files,
+never on timing or --workers.
+"""
+
+import threading
+import time
+
+import numpy as np
+
+from ..data.dataset import Dataset
+from ..data.labels import row_label
+from ..job import Job
+from ..operations import NONE, Painted
+from ..pixels.codec import ImageError, checked, decode, encode_image, encode_mask
+from ..pixels.jpeg import sniff
+from ..plan import Plan
+from ..records import ChunkResult, RowResult
+
+
+class Interrupted(Exception):
+    """The run was asked to stop between two rows."""
+
+
+def run_chunk(prep, chunk_id: int, stop: threading.Event) -> ChunkResult:
+    """Write the outputs of one chunk of a prepared run; return what was done output by output."""
+    job, out, fmt = prep.job, prep.out, prep.format
+    start = time.perf_counter()
+    with out.store.batch() as put:  # an object store's are sent together once the chunk is painted
+
+        def write(r: int, pixels, painted: Painted, sources: list[int]) -> None:
+            source, name = prep.ds.where(sources[0]), prep.names[r]
+            if fmt.by_label:  # images/<label>/<name>: the label follows from the weights
+                name = out.placed(name, row_label(prep.ds.targets, prep.ds.classes, sources, painted.weights, job.label_smoothing, job.label_sep))
+                out.store.make_folder(name.rsplit("/", 1)[0])
+            if isinstance(pixels, bytes):  # a pass-through already in the output format: its own bytes
+                put(fmt.key(name), pixels)
+            else:
+                put(fmt.key(name), encode_image(pixels, job.fmt, job.quality, source))
+            if painted.mask is not None:
+                put(fmt.key(prep.masks[r]), encode_mask(painted.mask, source))
+
+        res = paint_chunk(job, prep.plan, prep.ds, chunk_id, write, stop)
+    res.seconds = round(time.perf_counter() - start, 4)
+    return res
+
+
+def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: threading.Event) -> ChunkResult:
+    """Paint every output of a chunk's rows (its K copies, and its original with keep_originals)
+    and hand each to emit(output row, pixels, painted, source rows), where pixels is an image
+    (valid only during the call) or, for a pass-through whose file is already in the output
+    format, that file's bytes. Return what was done output by output."""
+    op = job.operation
+    res = ChunkResult(chunk_id, [])
+    rows = [int(i) for i in plan.chunks[chunk_id]]
+    n, m, held, copies = plan.inputs, len(rows), op.sources - 1, plan.copies
+    kept = held + copies - 1  # the first `kept` images are partners of the cycle's last rows
+    raw: dict[int, bytes] = {}
+    decoded: dict[int, np.ndarray] = {}
+    failed: dict[int, str] = {}  # images that could not be read or decoded, and why
+    scratch: dict[tuple, np.ndarray] = {}  # outputs not painted over their base, one buffer a shape
+
+    def cached(store: dict, k: int, fn, *args):
+        if k in failed:
+            raise ImageError(failed[k])
+        if k not in store:
+            try:
+                store[k] = fn(*args)
+            except ImageError as e:
+                failed[k] = str(e)
+                raise
+        return store[k]
+
+    read = ds.root.reader([ds.images[i] for i in rows])  # an object store's: requested together, now
+
+    def fetch(k: int) -> bytes:
+        try:
+            data = read(k)
+        except OSError as e:  # a store's failures other than a missing object stop the run
+            raise ImageError(f"cannot read {ds.where(rows[k])}: {e.strerror or e}") from None
+        return checked(data, ds.where(rows[k]))
+
+    def load(k: int) -> bytes:
+        return cached(raw, k, fetch, k)
+
+    def image(k: int) -> np.ndarray:
+        return cached(decoded, k, lambda: decode(load(k), ds.where(rows[k]), job.size))
+
+    def partners_of(k: int, copy: int) -> list[int] | None:
+        """Copy `copy`'s partners: the next `held` rows of the cycle whose images decode (with
+        skip_bad), counted from the copy+1-th next row; None if too few decode."""
+        found = []
+        for t in range(m - 1):
+            if len(found) == held:
+                break
+            j = (k + 1 + (copy + t) % (m - 1)) % m
+            try:
+                image(j)
+                found.append(j)
+            except ImageError:
+                if not job.skip_bad:
+                    raise
+        return found if len(found) == held else None
+
+    def pass_through(k: int, r: int, decoded_only: bool) -> tuple[list[int], Painted]:
+        painted = Painted(NONE, (1.0,))
+        same_format = not decoded_only and job.size is None and sniff(load(k)) == job.fmt
+        if same_format and job.skip_bad:
+            image(k)  # a row is dropped whole or kept whole: its copy must decode as its mixes must
+        emit(r, load(k) if same_format else image(k), painted, [rows[k]])
+        return [], painted
+
+    def paint(k: int, copy: int) -> tuple[list[int], Painted]:
+        r = copy * n + rows[k]
+        partners = partners_of(k, copy) if plan.mixed[r] else None
+        if partners is None:  # a row drawn to mix but left without partners is decoded all the same
+            return pass_through(k, r, decoded_only=bool(plan.mixed[r]))
+        a = image(k)
+        row = plan.row(r)
+        if op.paints_over_base(row) and k >= kept and copy == copies - 1:
+            out = a
+        else:
+            out = scratch.get(a.shape)
+            if out is None:
+                out = scratch[a.shape] = np.empty_like(a)
+        painted = op.paint([a] + [image(j) for j in partners], row, out)
+        emit(r, out, painted, [rows[k]] + [rows[j] for j in partners])
+        return partners, painted
+
+    for k, i in enumerate(rows):
+        if stop.is_set():
+            raise Interrupted
+        # The original first: the last copy may paint over the decoded image.
+        outputs = ([(copies * n + i, None)] if job.keep_originals else []) + [(c * n + i, c) for c in range(copies)]
+        for r, copy in outputs:
+            try:
+                partners, painted = pass_through(k, r, False) if copy is None else paint(k, copy)
+                error = ""
+            except ImageError as e:  # row k's own image: with skip_bad its outputs are dropped
+                if not job.skip_bad:
+                    raise
+                partners, painted, error = [], Painted(NONE, (1.0,)), str(e)
+            res.add(r, RowResult(
+                painted.op, [i] + [rows[j] for j in partners], [float(w) for w in painted.weights],
+                [[int(v) for v in box] for box in painted.boxes], painted.mask is not None, error,
+            ))
+        # The first `kept` good images are the last rows' partners (wrapping past bad ones): kept.
+        if k - sum(1 for j in failed if j < k) >= kept:
+            decoded.pop(k, None)
+            raw.pop(k, None)
+    return res

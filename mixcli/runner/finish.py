@@ -1,0 +1,129 @@
+"""A run's last phase: train.csv and skipped.csv merged from the shards' parts (by the run, or by
+`mixcli merge` once every shard group is done), OUT cleaned of what no longer belongs to the
+run, and the summary the command prints.
+
+The merge joins the shards' parts of train.csv in output-row order, reading one line of each
+at a time.
+"""
+
+import contextlib
+import csv
+import heapq
+import io
+import time
+
+from .. import columns
+from ..errors import MixcliError
+from ..operations import NONE, REGISTRY
+from ..out import Out
+from ..pixels import checked
+from ..pixels.codec import decoded
+from ..store import open_store
+
+
+def finish(prep, opened, start: float) -> dict:
+    """After the shards ran: merge (the whole run) or report the group's shards."""
+    job, out = prep.job, prep.out
+    if prep.group is not None:
+        return group_summary(prep, time.perf_counter() - start)
+    removed = 0
+    if not out.store.is_file(out.TABLE) or opened.todo:
+        listed, removed = merge_parts(out, len(prep.layout))
+        if job.overwrite or opened.resuming:  # files of an earlier run; a new run starts in an empty OUT
+            removed += out.remove_unlisted(listed)
+    return {
+        **table_counts(out), "out": str(out), "csv": out.where(out.TABLE), "classes": len(prep.ds.classes),
+        "workers": job.n_workers, "kernels": checked.active(), "decoders": decoded(),
+        "seconds": round(time.perf_counter() - start, 3), "ignored_columns": prep.ds.ignored_columns, "removed": removed,
+    }
+
+
+def merge(place) -> dict:
+    """`mixcli merge OUT`: train.csv (and skipped.csv) from the shards every group has finished."""
+    start = time.perf_counter()
+    out = Out(open_store(place))
+    if not out.record.exists():
+        raise MixcliError(f"{out} holds no mixcli run to merge")
+    count = out.record.shards()
+    if count is None:
+        raise MixcliError(f"{out.where(out.RUN)} records no shards: it was written by another mixcli version")
+    if out.store.is_file(out.TABLE) and not out.record.missing(count) and not any(out.record.has_part(s) for s in range(count)):
+        return {**table_counts(out), "out": str(out), "csv": out.where(out.TABLE), "shards": count, "seconds": 0.0, "merged_before": True}
+    merge_parts(out, count)
+    return {**table_counts(out), "out": str(out), "csv": out.where(out.TABLE), "shards": count, "seconds": round(time.perf_counter() - start, 3)}
+
+
+def merge_parts(out: Out, count: int) -> tuple[list[str], int]:
+    """train.csv and skipped.csv from the shards' parts, then the parts, the staged images, the
+    temporaries and an earlier run's tars go. Return the files train.csv lists and the tars removed."""
+    listed = _write_tables(out, count)
+    removed = out.remove_stale_tars(listed)
+    out.remove_temporaries()
+    out.store.delete_tree(out.STAGE)
+    out.record.finish(count)
+    return listed, removed
+
+
+def _write_tables(out: Out, count: int) -> list[str]:
+    """Write OUT/train.csv (and skipped.csv) from every shard's part; return the files train.csv
+    lists (relative to OUT). Raises MixcliError naming the shards not done."""
+    absent = out.record.missing(count)
+    if absent:
+        names = ", ".join(str(s) for s in absent[:20]) + (", ..." if len(absent) > 20 else "")
+        raise MixcliError(f"{len(absent)} of {count} shards are not done ({names}): run them, then merge again")
+    skipped = sorted(tuple(x) for s in range(count) for x in out.record.shard_stats(s)["skipped"])
+    if skipped:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns.SKIPPED)
+        w.writerows((image, error) for _, image, error in skipped)
+        out.store.write(out.SKIPPED, buf.getvalue().encode())
+    else:
+        out.store.delete([out.SKIPPED])
+    listed: list[str] = []
+
+    def fill(text) -> None:
+        listed.clear()
+        with contextlib.ExitStack() as stack:
+            parts = [stack.enter_context(out.record.open_part(s)) for s in range(count)]
+            headers = [next(p, None) for p in parts]
+            if not columns.part_header_ok(headers[0]) or any(h != headers[0] for h in headers):
+                raise MixcliError(f"the shards' parts in {out.where(out.WORK)} do not agree: rerun with --overwrite")
+            text.write(columns.part_rest(headers[0]))
+            for line in heapq.merge(*parts, key=columns.part_row):
+                rest = columns.part_rest(line)
+                text.write(rest)
+                listed.extend(columns.files_of(rest))
+
+    lost = [s for s in range(count) if not out.record.has_part(s)]
+    if lost:
+        raise MixcliError(f"the parts of train.csv of shards {', '.join(map(str, lost[:20]))} are missing from {out.where(out.WORK)}: rerun with --overwrite")
+    out.store.write_text_with(out.TABLE, fill)
+    return listed
+
+
+def table_counts(out: Out) -> dict:
+    """Rows per op and the skipped images, read back from the written tables."""
+    import pandas as pd
+
+    with out.store.open(out.TABLE) as f:
+        table = pd.read_csv(f, usecols=[columns.OP], keep_default_na=False)
+    skipped = []
+    if out.store.is_file(out.SKIPPED):
+        with out.store.open(out.SKIPPED) as f:
+            skipped = pd.read_csv(f, keep_default_na=False).image.tolist()
+    return {"rows": len(table), **{op: int((table.op == op).sum()) for op in (*REGISTRY, NONE)}, "skipped": len(skipped), "skipped_images": skipped}
+
+
+def group_summary(prep, seconds: float) -> dict:
+    """What a shard group wrote (its shards' stats), and how many shards of the run are done."""
+    record = prep.out.record
+    stats = [record.shard_stats(s) for s in prep.mine]
+    skipped = sorted(tuple(x) for st in stats for x in st["skipped"])
+    return {
+        "rows": sum(st["rows"] for st in stats), **{op: sum(st["ops"].get(op, 0) for st in stats) for op in (*REGISTRY, NONE)},
+        "skipped": len(skipped), "skipped_images": [image for _, image, _ in skipped],
+        "out": str(prep.out), "csv": None, "group": list(prep.group), "shards": prep.mine,
+        "missing": record.missing(len(prep.layout)), "workers": prep.job.n_workers, "kernels": checked.active(),
+        "decoders": decoded(), "seconds": round(seconds, 3),
+    }

@@ -1,0 +1,50 @@
+"""A run's second phase: open OUT — start a new run there, resume the one recorded, or join the
+run other shard groups recorded — and find the shards still to do."""
+
+from dataclasses import dataclass
+
+from ..errors import MixcliError
+from ..job import differences
+
+
+@dataclass(frozen=True)
+class Opened:
+    """todo: the shards of the run (or its group) not done yet; resuming: OUT held this run already."""
+
+    todo: list[int]
+    resuming: bool
+
+
+def resuming(prep) -> bool:
+    """Whether the run goes on with one recorded in OUT: a shard group joins the run other groups
+    recorded; a whole run resumes one only when asked (and OUT must then hold one, or nothing)."""
+    job, out = prep.job, prep.out
+    found = (job.resume or prep.group is not None) and out.record.exists()
+    if job.resume and not found and out.store.is_folder() and out.store.entries():
+        raise MixcliError(f"nothing to resume in {out}: it holds no unfinished mixcli run")
+    return found
+
+
+def check_record(prep) -> None:
+    """Refuse to go on with the run recorded in OUT with other options or input (reads only)."""
+    before = prep.out.record.read()
+    if before != prep.record:
+        raise MixcliError(f"{prep.out} was started with other options or input ({differences(before, prep.record)}): rerun with those, or use --overwrite")
+
+
+def open_out(prep) -> Opened:
+    job, out = prep.job, prep.out
+    again = resuming(prep)
+    starting = prep.group is not None and out.holds_only_mixcli()  # groups started together: the first made these
+    out.prepare(prep.ds.inputs, reuse=job.overwrite or again or starting, folders=prep.format.folders(job.operation.masks))
+    if prep.group is None:  # a group's OUT may hold other groups' temporaries in flight: the merge removes them
+        out.remove_temporaries()
+    if again:
+        check_record(prep)
+    elif prep.group is not None:
+        out.record.join(prep.record)
+        check_record(prep)
+    else:
+        out.store.delete([out.TABLE, out.SKIPPED])  # a stale table must never describe new images
+        out.record.start(prep.record)
+    return Opened([s for s in prep.mine if not out.record.shard_done(s)], again)

@@ -1,0 +1,3 @@
+"""mixcli's version (the run record holds it: a run is resumed only by the version that started it)."""
+
+__version__ = "0.4.0"
