@@ -10,8 +10,8 @@ cache, then for every repetition runs each contender once per (workload, size), 
 rotating order, as a subprocess writing into a fresh folder under /tmp/bench_work/out/.
 The operations of OPS run alongside, on workload (a), in the first --op-reps repetitions.
 Reports medians, derived figures and PASS/FAIL against the project's targets; writes a
-markdown table (bench/RESULTS.md for a full run) and the raw timings as JSON under
-bench/runs/. See bench/README.md for what is measured and how the figures are derived.
+markdown table (bench/runs/RESULTS-<mode>.md, to paste into bench/RESULTS.md, the history) and
+the raw timings as JSON under bench/runs/. See bench/README.md for what is measured and how the figures are derived.
 """
 
 from __future__ import annotations
@@ -387,7 +387,7 @@ def main(argv=None) -> int:
                     help="ops: time only the floor and the operations on (a); no --help, fixed-cost, (b), "
                          "naive, careful, --workers or kernel figures")
     ap.add_argument("--results", type=Path, default=None,
-                    help="markdown output [bench/RESULTS.md; --quick: bench/runs/RESULTS-quick.md; "
+                    help="markdown output [bench/runs/RESULTS-full.md; --quick: bench/runs/RESULTS-quick.md; "
                          "--only ops: bench/runs/RESULTS[-quick]-ops.md]")
     ap.add_argument("--mixcli-rev", default=None, metavar="REV",
                     help="benchmark mixcli/ as committed at git REV (exported to /tmp/bench_work) instead of the working tree")
@@ -408,7 +408,8 @@ def main(argv=None) -> int:
         args.reps = args.op_reps  # the floor's, the only other contender
     run_name = mode + ("-ops" if only_ops else "")
     sizes = SIZES[mode]
-    results_md = args.results or (HERE / "runs" / f"RESULTS-{run_name}.md" if args.quick or only_ops else HERE / "RESULTS.md")
+    # bench/RESULTS.md keeps every run's figures: a run writes its own file, to be pasted in there.
+    results_md = args.results or HERE / "runs" / f"RESULTS-{run_name}.md"
     t_start = time.perf_counter()
     load0 = loadavg()
     WORK.mkdir(parents=True, exist_ok=True)

@@ -4,12 +4,12 @@ from .version import __version__
 
 # The Python API (mixcli/api.py), imported on first use: the CLI imports this package, and
 # `mixcli --help` must not pay for numpy.
-__all__ = ["mixup", "cutmix", "mix_targets", "run", "__version__"]
-_API = ("mixup", "cutmix", "mix_targets", "run")
+__all__ = ["mixup", "cutmix", "mix_targets", "run", "load_kernels", "__version__"]
+_API = ("mixup", "cutmix", "mix_targets", "run", "load_kernels")
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, read as True by type checkers, without importing typing
 if TYPE_CHECKING:
-    from .api import cutmix, mix_targets, mixup, run
+    from .api import cutmix, load_kernels, mix_targets, mixup, run
 
 
 def __getattr__(name: str):

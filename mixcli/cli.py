@@ -14,10 +14,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .version import __version__
 from .job import Job, Messages
 from .operations import NONE, REGISTRY
 from .options import Declared, declared
+from .version import __version__
 
 EXAMPLES = """
 Examples:

@@ -13,8 +13,20 @@ from dataclasses import dataclass
 from .errors import UsageError
 from .operations import REGISTRY, Operation
 from .options import (
-    INPUT, MIXING, OUTPUT, RUN, SCALING, at_least, check_values, convert, declared, one_of, option, parse_shards,
-    parse_size, within,
+    INPUT,
+    MIXING,
+    OUTPUT,
+    RUN,
+    SCALING,
+    at_least,
+    check_values,
+    convert,
+    declared,
+    one_of,
+    option,
+    parse_shards,
+    parse_size,
+    within,
 )
 from .pixels import FORMATS, MAX_PIXELS
 

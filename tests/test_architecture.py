@@ -28,3 +28,15 @@ def test_the_cli_imports_nothing_heavy():
     code = "import sys, mixcli.cli\nheavy = [m for m in ('numpy', 'cv2', 'numba', 'pandas', 'fsspec') if m in sys.modules]\nassert not heavy, heavy"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_docs_architecture_names_every_option():
+    """docs/architecture.md says, for every option, where it is declared and where it is read."""
+    from mixcli.job import Job, Messages
+    from mixcli.operations import REGISTRY
+    from mixcli.options import declared
+
+    page = (REPO / "docs" / "architecture.md").read_text()
+    table = page[page.index("| option | declared in | read by |") :]
+    flags = {d.flag for kind in (Job, Messages, *REGISTRY.values()) for d in declared(kind)}
+    assert {f for f in flags if f"`{f}`" not in table} == set()

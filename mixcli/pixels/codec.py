@@ -19,7 +19,14 @@ import numpy as np
 
 from ..errors import MixcliError
 from . import FORMATS, MAX_PIXELS
-from .jpeg import exif_orientation, header_size, jpeg_complete, png_complete, segments, sniff
+from .jpeg import (
+    exif_orientation,
+    header_size,
+    jpeg_complete,
+    png_complete,
+    segments,
+    sniff,
+)
 
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 

@@ -14,7 +14,6 @@ import time
 import numpy as np
 
 from ..data.dataset import Dataset
-from ..data.labels import row_label
 from ..job import Job
 from ..operations import NONE, Painted
 from ..pixels.codec import ImageError, checked, decode, encode_image, encode_mask
@@ -30,13 +29,14 @@ class Interrupted(Exception):
 def run_chunk(prep, chunk_id: int, stop: threading.Event) -> ChunkResult:
     """Write the outputs of one chunk of a prepared run; return what was done output by output."""
     job, out, fmt = prep.job, prep.out, prep.format
+    placed = fmt.placed()
     start = time.perf_counter()
     with out.store.batch() as put:  # an object store's are sent together once the chunk is painted
 
         def write(r: int, pixels, painted: Painted, sources: list[int]) -> None:
             source, name = prep.ds.where(sources[0]), prep.names[r]
-            if fmt.by_label:  # images/<label>/<name>: the label follows from the weights
-                name = out.placed(name, row_label(prep.ds.targets, prep.ds.classes, sources, painted.weights, job.label_smoothing, job.label_sep))
+            if placed is not None:  # images/<label>/<name>: the label follows from the weights
+                name = placed(name, prep.label(sources, painted.weights))
                 out.store.make_folder(name.rsplit("/", 1)[0])
             if isinstance(pixels, bytes):  # a pass-through already in the output format: its own bytes
                 put(fmt.key(name), pixels)

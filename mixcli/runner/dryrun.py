@@ -5,10 +5,9 @@ import threading
 import time
 from collections import Counter
 
-from ..data.table import Table
 from ..operations import NONE, REGISTRY
 from .chunk import paint_chunk
-from .opening import check_record, resuming
+from .opening import check_record, resuming, reusable
 
 DRY_ROWS = 5  # rows of train.csv a dry run shows
 
@@ -16,7 +15,7 @@ DRY_ROWS = 5  # rows of train.csv a dry run shows
 def dry_run(prep, start: float) -> dict:
     job, ds, plan, out = prep.job, prep.ds, prep.plan, prep.out
     again = resuming(prep)
-    out.check(ds.inputs, reuse=job.overwrite or again)
+    out.check(ds.inputs, reuse=reusable(prep, again))
     if again:
         check_record(prep)
     n = len(ds)
@@ -36,10 +35,7 @@ def dry_run(prep, start: float) -> dict:
             results.update(paint_chunk(job, plan, ds, chunk_of[r % n], lambda *_: None, threading.Event()).results())
         if not results[r].error:
             first.append(r)
-    table = Table(
-        ds, [results[r] for r in first], [prep.names[r] for r in first], prep.masks and [prep.masks[r] for r in first],
-        smoothing=job.label_smoothing, label_sep=job.label_sep, sparse=job.label_format == "sparse", placed=prep.format.placed(),
-    )
+    table = prep.table([results[r] for r in first], first)
     prep.format.show(prep, table, [first[k] for k in table.kept])
     return {
         "dry_run": True, "rows": len(rows), **{name: ops[name] for name in (*REGISTRY, NONE)},

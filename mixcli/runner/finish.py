@@ -29,7 +29,7 @@ def finish(prep, opened, start: float) -> dict:
     removed = 0
     if not out.store.is_file(out.TABLE) or opened.todo:
         listed, removed = merge_parts(out, len(prep.layout))
-        if job.overwrite or opened.resuming:  # files of an earlier run; a new run starts in an empty OUT
+        if opened.reused:  # files of an earlier run; a new run starts in an empty OUT
             removed += out.remove_unlisted(listed)
     return {
         **table_counts(out), "out": str(out), "csv": out.where(out.TABLE), "classes": len(prep.ds.classes),

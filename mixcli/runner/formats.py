@@ -11,6 +11,7 @@ on the rows --skip-bad dropped (a tar may then hold fewer).
 """
 
 import io
+import itertools
 import json
 import math
 import tarfile
@@ -23,7 +24,7 @@ class Files:
     """--out-format files."""
 
     def __init__(self, by_label: bool = False):
-        self.by_label = by_label  # --out-layout folders: images/<label>/<name>
+        self._by_label = by_label  # --out-layout folders: images/<label>/<name>
 
     def folders(self, masks: bool) -> list[str]:
         """The folders under OUT the chunks write into."""
@@ -35,7 +36,7 @@ class Files:
 
     def placed(self):
         """(name, label) -> where the image of that label is (the table names it so), or None."""
-        return Out.placed if self.by_label else None
+        return Out.placed if self._by_label else None
 
     def pack(self, prep, s: int, table, rows: list[int]) -> list[str]:
         """Shard s is painted (table: its rows of train.csv, output rows `rows`): return the files to
@@ -65,16 +66,8 @@ class WebDataset(Files):
         one tar's samples at a time are held."""
         tars = self._tars(prep, rows, [s])
         staged = _rename(table, tars)
-        store = prep.out.store
-        current, samples = None, []
-        for tar, row, files in zip(tars, table.rows(), staged):
-            if tar != current and samples:
-                store.write_with(Out.tar(current), lambda f: _write_tar(f, store, samples))
-                samples = []
-            current = tar
-            samples.append((dict(zip(table.columns, row)), files))
-        if samples:
-            store.write_with(Out.tar(current), lambda f: _write_tar(f, store, samples))
+        for tar, items in itertools.groupby(zip(tars, table.rows(), staged), key=lambda item: item[0]):
+            _write(prep.out.store, tar, [(dict(zip(table.columns, row)), files) for _, row, files in items])
         return [key for pair in staged for key in pair if key]
 
     def show(self, prep, table, rows: list[int]) -> None:
@@ -119,6 +112,10 @@ def _rename(table, tars: list[int]) -> list[tuple[str, str]]:
         if mask:
             table.masks[k] = Out.in_tar(tar, name, mask=True)
     return staged
+
+
+def _write(store, tar: int, samples: list) -> None:
+    store.write_with(Out.tar(tar), lambda f: _write_tar(f, store, samples))
 
 
 def _write_tar(f, store, samples) -> None:

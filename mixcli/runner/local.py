@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
-from ..data.table import Table, skipped_rows
+from ..data.table import skipped_rows
 from ..errors import MixcliError
 from ..pixels import checked
 from ..pixels.codec import one_thread
@@ -90,12 +90,8 @@ def run_shards(prep, shards: list[int], threads: int, progress: bool) -> None:
 
 def finish_shard(prep, s: int, results: list[ChunkResult]) -> None:
     """Shard s's chunks are all written: its tars (webdataset), its part of train.csv and its stats."""
-    job = prep.job
     rows, row_results = by_row(results)
-    table = Table(
-        prep.ds, row_results, [prep.names[r] for r in rows], prep.masks and [prep.masks[r] for r in rows],
-        smoothing=job.label_smoothing, label_sep=job.label_sep, sparse=job.label_format == "sparse", placed=prep.format.placed(),
-    )
+    table = prep.table(row_results, rows)
     written = [rows[k] for k in table.kept]
     staged = prep.format.pack(prep, s, table, written)
     stats = {

@@ -9,10 +9,11 @@ from ..job import differences
 
 @dataclass(frozen=True)
 class Opened:
-    """todo: the shards of the run (or its group) not done yet; resuming: OUT held this run already."""
+    """todo: the shards of the run (or its group) not done yet; reused: OUT may hold files of an
+    earlier run (--overwrite) or of this one (resumed), which the finish removes if train.csv does not list them."""
 
     todo: list[int]
-    resuming: bool
+    reused: bool
 
 
 def resuming(prep) -> bool:
@@ -23,6 +24,11 @@ def resuming(prep) -> bool:
     if job.resume and not found and out.store.is_folder() and out.store.entries():
         raise MixcliError(f"nothing to resume in {out}: it holds no unfinished mixcli run")
     return found
+
+
+def reusable(prep, again: bool) -> bool:
+    """Whether OUT may hold files already: --overwrite, or a run going on (again: resuming(prep))."""
+    return prep.job.overwrite or again
 
 
 def check_record(prep) -> None:
@@ -36,7 +42,7 @@ def open_out(prep) -> Opened:
     job, out = prep.job, prep.out
     again = resuming(prep)
     starting = prep.group is not None and out.holds_only_mixcli()  # groups started together: the first made these
-    out.prepare(prep.ds.inputs, reuse=job.overwrite or again or starting, folders=prep.format.folders(job.operation.masks))
+    out.prepare(prep.ds.inputs, reuse=reusable(prep, again) or starting, folders=prep.format.folders(job.operation.masks))
     if prep.group is None:  # a group's OUT may hold other groups' temporaries in flight: the merge removes them
         out.remove_temporaries()
     if again:
@@ -47,4 +53,4 @@ def open_out(prep) -> Opened:
     else:
         out.store.delete([out.TABLE, out.SKIPPED])  # a stale table must never describe new images
         out.record.start(prep.record)
-    return Opened([s for s in prep.mine if not out.record.shard_done(s)], again)
+    return Opened([s for s in prep.mine if not out.record.shard_done(s)], reusable(prep, again))

@@ -7,11 +7,14 @@ names every output and makes the run record; it writes nothing (a dry run stops 
 from dataclasses import dataclass
 
 from ..data.dataset import Dataset, load_dataset
+from ..data.labels import row_label
+from ..data.table import Table
 from ..errors import MixcliError, UsageError
 from ..job import Job
 from ..out import Out
 from ..pixels import FORMATS
 from ..plan import Plan, make_plan
+from ..records import RowResult
 from ..store import open_store
 from . import formats, shards
 
@@ -34,6 +37,18 @@ class Prepared:
     masks: list[str] | None
     record: dict
     format: formats.Files
+
+    def table(self, results: list[RowResult], rows: list[int]) -> Table:
+        """train.csv's rows for these output rows, from their results (the label options are read here)."""
+        job = self.job
+        return Table(
+            self.ds, results, [self.names[r] for r in rows], self.masks and [self.masks[r] for r in rows],
+            smoothing=job.label_smoothing, label_sep=job.label_sep, sparse=job.label_format == "sparse", placed=self.format.placed(),
+        )
+
+    def label(self, sources: list[int], weights) -> object:
+        """The label of an output row mixed from these sources with these weights, as the table writes it."""
+        return row_label(self.ds.targets, self.ds.classes, sources, weights, self.job.label_smoothing, self.job.label_sep)
 
 
 def prepare(job: Job, files_found: bool = False) -> Prepared:

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 from ..errors import MixcliError
-from .base import Store
 from .atomic import create, is_temporary, write_atomic, write_with
+from .base import Store
 
 
 class LocalStore(Store):
@@ -137,7 +137,7 @@ class LocalStore(Store):
         top = self.path(key)
         if not top.is_dir() or top.is_symlink():
             return
-        for here, dirs, files in os.walk(top, topdown=False):
+        for here, _, _ in os.walk(top, topdown=False):
             if here != str(top) and not os.listdir(here):
                 os.rmdir(here)
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from ..errors import MixcliError
 from .base import Store
-from .fs import StoreError, drop, failed, Guarded, together, filesystem
+from .fs import Guarded, StoreError, drop, failed, filesystem, together
 
 CONDITIONAL = ("s3", "s3a")  # stores whose fsspec file system writes "create only" (If-None-Match)
 READ_BLOCK = 1 << 20  # what a streamed read fetches at a time (the merge reads every shard's part at once)
