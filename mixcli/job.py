@@ -155,9 +155,9 @@ class Job:
         }
 
     def record(self, digest: str, rows: int, shards: int) -> dict:
-        """OUT's run record (mixcli.out.record) of this job: the options that change output bytes
+        """OUT's run record (mixcli.outdir.record) of this job: the options that change output bytes
         (the operation's all do), with the input's digest, rows and shards."""
-        from .out.record import run_record
+        from .outdir.record import run_record
 
         options = {"op": self.op}
         options |= {d.name: getattr(self, d.name) for d in declared(Job) if d.spec.output}

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import out_files, write_dataset
-from mixcli.out import Out
+from mixcli.outdir import Out
 from mixcli.store import atomic as writer
 from mixcli.cli import app
 from mixcli.data.csvfile import read_table

@@ -15,7 +15,7 @@ import time
 from .. import columns
 from ..errors import MixcliError
 from ..operations import NONE, REGISTRY
-from ..out import Out
+from ..outdir import Out
 from ..pixels import checked
 from ..pixels.codec import decoded
 from ..store import open_store

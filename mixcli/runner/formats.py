@@ -17,7 +17,7 @@ import math
 import tarfile
 
 from .. import columns
-from ..out import Out
+from ..outdir import Out
 
 
 class Files:

@@ -11,7 +11,7 @@ from ..data.labels import row_label
 from ..data.table import Table
 from ..errors import MixcliError, UsageError
 from ..job import Job
-from ..out import Out
+from ..outdir import Out
 from ..pixels import FORMATS
 from ..plan import Plan, make_plan
 from ..records import RowResult

@@ -1,5 +1,5 @@
 """OUT as one object: every name under it, and the operations on its folder (checks, layout,
-cleaning up); its record under OUT/.mixcli is Out.record (mixcli.out.record).
+cleaning up); its record under OUT/.mixcli is Out.record (mixcli.outdir.record).
 
     OUT/train.csv, skipped.csv         the table of the run, and the rows --skip-bad dropped
     OUT/images/<row>_<stem>.<ext>      the images (images/<label>/... with --out-layout folders)
