@@ -7,12 +7,10 @@ import sys
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 import mixcli
-from conftest import out_files
+from conftest import invoke_ok, out_files
 from mixcli.pixels import checked as ops
-from mixcli.cli import app
 from mixcli.errors import MixcliError, UsageError
 from mixcli.pixels.codec import resize
 
@@ -252,8 +250,7 @@ def cli_args(options: dict) -> list[str]:
 )
 def test_run_writes_the_cli_bytes(small_data, tmp_path, op, options):
     summary = mixcli.run(op, small_data, tmp_path / "api", **options)
-    result = CliRunner().invoke(app, [op, str(small_data), str(tmp_path / "cli"), "--json", "-q", *cli_args(options)])
-    assert result.exit_code == 0, result.output
+    result = invoke_ok(op, small_data, tmp_path / "cli", "--json", "-q", *cli_args(options))
     api_files, cli_files = out_files(tmp_path / "api"), out_files(tmp_path / "cli")
     assert api_files.keys() == cli_files.keys()
     assert [k for k in api_files if api_files[k] != cli_files[k]] == []

@@ -3,34 +3,15 @@
 import json
 import os
 import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from conftest import SAMPLE_DATA, out_files, write_dataset
+from conftest import SAMPLE_DATA, assert_one_line_error, invoke, invoke_ok, mixcli_command, out_files, write_dataset
 from mixcli import __version__
-from mixcli.cli import app
 from mixcli.pixels.codec import read_image
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_one_line_error(result, code, *words):
-    assert result.exit_code == code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("mixcli: error:")
-    for word in words:
-        assert word in lines[0]
-    assert "Traceback" not in result.output
 
 
 def test_version_and_help():
@@ -44,8 +25,7 @@ def test_version_and_help():
 
 def test_mixup_writes_images_csv_and_json_summary(small_data, tmp_path):
     out = tmp_path / "out"
-    result = invoke("mixup", small_data, out, "--alpha", "0.2", "--json", "--format", "png")
-    assert result.exit_code == 0, result.output
+    result = invoke_ok("mixup", small_data, out, "--alpha", "0.2", "--json", "--format", "png")
     summary = json.loads(result.stdout)
     assert summary["rows"] == 12 and summary["mixup"] == 12 and summary["none"] == 0
     assert "mixcli: wrote 12 images" in result.stderr
@@ -55,19 +35,17 @@ def test_mixup_writes_images_csv_and_json_summary(small_data, tmp_path):
 
 
 def test_quiet_prints_nothing(small_data, tmp_path):
-    result = invoke("cutmix", small_data, tmp_path / "o", "--quiet")
-    assert result.exit_code == 0, result.output
+    result = invoke_ok("cutmix", small_data, tmp_path / "o", "--quiet")
     assert result.output == ""
 
 
 def test_non_empty_out_is_refused_unless_overwrite(small_data, tmp_path):
     out = tmp_path / "out"
-    assert invoke("mixup", small_data, out, "-q").exit_code == 0
+    invoke_ok("mixup", small_data, out, "-q")
     before = out_files(out)
     assert_one_line_error(invoke("mixup", small_data, out, "--seed", "1"), 1, "not empty", "--overwrite")
     assert out_files(out) == before
-    result = invoke("mixup", small_data, out, "--seed", "1", "--overwrite", "-q")
-    assert result.exit_code == 0, result.output
+    invoke_ok("mixup", small_data, out, "--seed", "1", "--overwrite", "-q")
     assert out_files(out) != before
 
 
@@ -115,14 +93,10 @@ def test_one_row_has_nothing_to_pair_with(tmp_path):
     assert_one_line_error(invoke("mixup", data, tmp_path / "o"), 1, "at least 2 rows")
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mixcli", *map(str, args)], capture_output=True, text=True, timeout=300)
-
-
 def test_real_run_on_sample_data(tmp_path):
     for op, args in (("mixup", ["--alpha", "0.2"]), ("cutmix", ["--prob", "0.2"])):
         out = tmp_path / op
-        proc = _cli(op, SAMPLE_DATA, out, *args)
+        proc = subprocess.run(mixcli_command(op, SAMPLE_DATA, out, *args), capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
         df = pd.read_csv(out / "train.csv", keep_default_na=False)
         src = pd.read_csv(SAMPLE_DATA / "train.csv")
@@ -144,8 +118,7 @@ def test_user_p_column_is_ignored_and_named_in_the_summary(small_data, tmp_path)
     rows = "".join(f"img{k:03d}.png,{k % 3},0.0{k}\n" for k in range(12))
     (small_data / "train.csv").write_text("image,label,p_value\n" + rows)
     out = tmp_path / "o"
-    result = invoke("mixup", small_data, out, "--prob", "0", "--json")
-    assert result.exit_code == 0, result.output
+    result = invoke_ok("mixup", small_data, out, "--prob", "0", "--json")
     assert json.loads(result.stdout)["ignored_columns"] == ["p_value"]
     assert result.stderr.strip().endswith("; ignored column(s) p_value")
     df = pd.read_csv(out / "train.csv")
@@ -156,15 +129,13 @@ def test_user_p_column_is_ignored_and_named_in_the_summary(small_data, tmp_path)
 def test_soft_option_reads_the_p_columns_beside_a_label_column(small_data, tmp_path):
     weights = [(0.7, 0.3) if k % 2 else (0.2, 0.8) for k in range(12)]
     (small_data / "train.csv").write_text("image,label,p_a,p_b\n" + "".join(f"img{k:03d}.png,a,{x},{y}\n" for k, (x, y) in enumerate(weights)))
-    result = invoke("mixup", small_data, tmp_path / "soft", "--soft", "--prob", "0", "--json")
-    assert result.exit_code == 0, result.output
+    result = invoke_ok("mixup", small_data, tmp_path / "soft", "--soft", "--prob", "0", "--json")
     assert json.loads(result.stdout)["ignored_columns"] == [] and "ignored" not in result.stderr
     df = pd.read_csv(tmp_path / "soft" / "train.csv")
     np.testing.assert_array_equal(df[["p_a", "p_b"]], weights)
     assert list(df.label) == ["a" if x > y else "b" for x, y in weights]
     # Without --soft the label column counts: one class, and the p_ columns are named as ignored.
-    result = invoke("mixup", small_data, tmp_path / "hard", "--prob", "0", "--json")
-    assert result.exit_code == 0, result.output
+    result = invoke_ok("mixup", small_data, tmp_path / "hard", "--prob", "0", "--json")
     assert json.loads(result.stdout)["ignored_columns"] == ["p_a", "p_b"]
     df = pd.read_csv(tmp_path / "hard" / "train.csv")
     assert _p_columns(df) == ["p_a"] and (df.p_a == 1.0).all()
@@ -177,9 +148,8 @@ def test_soft_without_p_columns_is_refused(small_data, tmp_path):
 
 def test_mixcli_output_chains_as_soft_labels(small_data, tmp_path):
     first, second = tmp_path / "o1", tmp_path / "o2"
-    assert invoke("mixup", small_data, first, "--format", "png", "-q").exit_code == 0
-    result = invoke("cutmix", first, second, "--prob", "0", "--json")
-    assert result.exit_code == 0, result.output
+    invoke_ok("mixup", small_data, first, "--format", "png", "-q")
+    result = invoke_ok("cutmix", first, second, "--prob", "0", "--json")
     assert json.loads(result.stdout)["ignored_columns"] == [] and "ignored" not in result.stderr
     a, b = pd.read_csv(first / "train.csv"), pd.read_csv(second / "train.csv")
     assert list(b.source_a) == list(a.image)
@@ -191,8 +161,7 @@ def test_mixcli_output_chains_as_soft_labels(small_data, tmp_path):
 def test_labels_01_and_1_are_two_classes_and_two_columns(tmp_path):
     data = write_dataset(tmp_path / "d", [(8, 8)] * 4, ["01", "1", "1", "01"])
     for src, out in ((data, tmp_path / "o1"), (tmp_path / "o1", tmp_path / "o2")):  # and again, chained
-        result = invoke("mixup", src, out, "--prob", "0", "--json")
-        assert result.exit_code == 0, result.output
+        result = invoke_ok("mixup", src, out, "--prob", "0", "--json")
         assert json.loads(result.stdout)["classes"] == 2
         df = pd.read_csv(out / "train.csv", dtype=str)
         assert _p_columns(df) == ["p_01", "p_1"]
@@ -203,8 +172,7 @@ def test_labels_01_and_1_are_two_classes_and_two_columns(tmp_path):
 @pytest.mark.parametrize("labels, columns", [(["10", "2"], ["p_2", "p_10"]), (["010", "2"], ["p_010", "p_2"])])
 def test_class_columns_sort_numerically_only_for_canonical_integers(tmp_path, labels, columns):
     data = write_dataset(tmp_path / "d", [(8, 8)] * 2, labels)
-    result = invoke("mixup", data, tmp_path / "o", "-q")
-    assert result.exit_code == 0, result.output
+    invoke_ok("mixup", data, tmp_path / "o", "-q")
     assert _p_columns(pd.read_csv(tmp_path / "o" / "train.csv")) == columns
 
 
@@ -218,8 +186,7 @@ def test_png_with_bytes_after_iend_is_read_and_mixed(tmp_path):
     clean = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR)
     path.write_bytes(blob + b"\0appended by some tool" * 4)
     out = tmp_path / "o"
-    result = invoke("mixup", data, out, "--format", "png", "-q")
-    assert result.exit_code == 0, result.output
+    invoke_ok("mixup", data, out, "--format", "png", "-q")
 
     def decoded(name):
         return clean if name == "img001.png" else read_image(data / "train" / name)
@@ -258,7 +225,7 @@ def test_png_with_garbage_chunk_lengths_is_refused(small_data, tmp_path, garbage
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
 def test_default_workers_are_the_cores_the_process_may_use(small_data, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "mixcli", "mixup", str(small_data), str(tmp_path / "o"), "--json", "-q"],
+    r = subprocess.run(mixcli_command("mixup", small_data, tmp_path / "o", "--json", "-q"),
                        capture_output=True, text=True, preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}))
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["workers"] == 1

@@ -2,26 +2,19 @@
 
 import signal
 import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SAMPLE_DATA, load, out_files, write_dataset
+from conftest import (SAMPLE_DATA, assert_one_line_error, big_data, invoke, invoke_ok, load, mixcli_command, out_files, run_op,
+                      wait_for_journal, write_dataset)
 from mixcli.runner import chunk as mixing
-from mixcli.job import Job
-from mixcli.runner import run
-from test_reliability import _big_data, _wait_for_journal
-
-
-def _run(op, data, out, **kw) -> pd.DataFrame:
-    run(Job.make(op, data, out, **kw), progress=False)
-    return pd.read_csv(out / "train.csv", keep_default_na=False, na_values=[""], dtype={"sources": str, "weights": str})
 
 
 @pytest.fixture
 def data20(tmp_path):
+    """20 PNG images of 5 sizes (4 times each) in 3 int classes (conftest's data20 has 10 sizes)."""
     shapes = [(24, 40), (40, 24), (17, 33), (32, 32), (9, 50)] * 4
     return write_dataset(tmp_path / "d", shapes, [k % 3 for k in range(20)])
 
@@ -29,7 +22,7 @@ def data20(tmp_path):
 @pytest.mark.parametrize("op", ["mixup", "cutmix", "mosaic", "fmix", "cutout"])
 def test_copies_and_originals_give_k_n_plus_n_rows_with_their_own_partners(op, data20, tmp_path):
     n, k = 20, 3
-    df = _run(op, data20, tmp_path / "o", copies=k, keep_originals=True, fmt="png", seed=2)
+    df = run_op(op, data20, tmp_path / "o", copies=k, keep_originals=True, fmt="png", seed=2)
     assert len(df) == k * n + n
     assert df.image.is_unique and all((tmp_path / "o" / name).is_file() for name in df.image)
     names = sorted(p.name for p in (tmp_path / "o" / "images").iterdir())
@@ -50,8 +43,8 @@ def test_copies_and_originals_give_k_n_plus_n_rows_with_their_own_partners(op, d
 
 
 def test_copy_zero_is_the_run_without_copies_byte_for_byte(data20, tmp_path):
-    one = _run("cutmix", data20, tmp_path / "one", fmt="png", seed=4, prob=0.7)
-    three = _run("cutmix", data20, tmp_path / "three", fmt="png", seed=4, prob=0.7, copies=3)
+    one = run_op("cutmix", data20, tmp_path / "one", fmt="png", seed=4, prob=0.7)
+    three = run_op("cutmix", data20, tmp_path / "three", fmt="png", seed=4, prob=0.7, copies=3)
     assert three.iloc[:20].drop(columns="image").equals(one.drop(columns="image"))
     for a, b in zip(one.image, three.image[:20]):
         assert (tmp_path / "one" / a).read_bytes() == (tmp_path / "three" / b).read_bytes()
@@ -59,7 +52,7 @@ def test_copy_zero_is_the_run_without_copies_byte_for_byte(data20, tmp_path):
 
 
 def test_copies_labels_are_the_weighted_sources(data20, tmp_path):
-    df = _run("mixup", data20, tmp_path / "o", copies=2, keep_originals=True, seed=5, label_smoothing=0.1, prob=0.6)
+    df = run_op("mixup", data20, tmp_path / "o", copies=2, keep_originals=True, seed=5, label_smoothing=0.1, prob=0.6)
     label_of = dict(pd.read_csv(data20 / "train.csv").itertuples(index=False))
     for row in df.itertuples():
         y = np.full(3, 0.1 / 3)
@@ -73,56 +66,49 @@ def test_each_image_is_decoded_once_whatever_the_copies(data20, tmp_path, monkey
     calls = []
     real = mixing.decode
     monkeypatch.setattr(mixing, "decode", lambda data, name, size=None: calls.append(name) or real(data, name, size))
-    _run("mosaic", data20, tmp_path / "o", copies=4, keep_originals=True, workers=2)
+    run_op("mosaic", data20, tmp_path / "o", copies=4, keep_originals=True, workers=2)
     assert len(calls) == 20 and len(set(calls)) == 20
 
 
 def test_same_bytes_whatever_the_workers_with_copies(data20, tmp_path):
     for w in (1, 2, 3):
-        _run("resizemix", data20, tmp_path / f"w{w}", copies=2, keep_originals=True, seed=6, workers=w, prob=0.8)
+        run_op("resizemix", data20, tmp_path / f"w{w}", copies=2, keep_originals=True, seed=6, workers=w, prob=0.8)
     assert out_files(tmp_path / "w1") == out_files(tmp_path / "w2") == out_files(tmp_path / "w3")
 
 
 def test_skip_bad_drops_every_output_of_a_bad_row_and_lists_it_once(data20, tmp_path):
     (data20 / "train" / "img003.png").write_bytes(b"not an image, but complete enough to be read")
-    df = _run("cutmix", data20, tmp_path / "o", copies=2, keep_originals=True, skip_bad=True, fmt="png")
+    df = run_op("cutmix", data20, tmp_path / "o", copies=2, keep_originals=True, skip_bad=True, fmt="png")
     assert len(df) == 3 * 19 and "img003.png" not in ";".join(df.sources)
     skipped = pd.read_csv(tmp_path / "o" / "skipped.csv")
     assert skipped.image.tolist() == ["img003.png"]
 
 
 def test_bad_copies_is_a_usage_error(data20, tmp_path):
-    from typer.testing import CliRunner
-
-    from mixcli.cli import app
-
-    result = CliRunner().invoke(app, ["mixup", str(data20), str(tmp_path / "o"), "--copies", "0"])
-    assert result.exit_code == 2 and "--copies" in result.stderr
+    assert_one_line_error(invoke("mixup", data20, tmp_path / "o", "--copies", "0"), 2, "--copies must be >= 1, got 0")
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_with_copies_gives_the_same_bytes(tmp_path):
-    data = _big_data(tmp_path, n=160)
+    data = big_data(tmp_path, n=160)
     args = ["--copies", "2", "--keep-originals", "--quality", "90", "-q"]
     ref = tmp_path / "ref"
-    assert subprocess.run([sys.executable, "-m", "mixcli", "mosaic", str(data), str(ref), *args]).returncode == 0
+    assert subprocess.run(mixcli_command("mosaic", data, ref, *args)).returncode == 0
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "mixcli", "mosaic", str(data), str(out), "--workers", "1", *args])
-    assert _wait_for_journal(out, proc, lines=2)
+    proc = subprocess.Popen(mixcli_command("mosaic", data, out, "--workers", "1", *args))
+    assert wait_for_journal(out, proc, lines=2)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (out / "train.csv").exists()
-    resumed = subprocess.run([sys.executable, "-m", "mixcli", "mosaic", str(data), str(out), "--resume", *args])
+    resumed = subprocess.run(mixcli_command("mosaic", data, out, "--resume", *args))
     assert resumed.returncode == 0
     assert out_files(out) == out_files(ref)
 
 
 def test_subprocess_copies_and_originals_on_sample_data(tmp_path):
     out = tmp_path / "o"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mixcli", "mixup", str(SAMPLE_DATA), str(out), "--copies", "2", "--keep-originals", "--json", "-q"],
-        capture_output=True, text=True,
-    )
+    proc = subprocess.run(mixcli_command("mixup", SAMPLE_DATA, out, "--copies", "2", "--keep-originals", "--json", "-q"), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     df = pd.read_csv(out / "train.csv")
     n = len(pd.read_csv(SAMPLE_DATA / "train.csv"))
@@ -141,12 +127,7 @@ def test_skip_bad_drops_a_row_whole_even_where_its_original_could_be_copied(tmp_
     (data / "train" / "img002.jpg").write_bytes(HOLLOW_JPEG)
     for op, extra in (("cutout", ["--keep-originals"]), ("mixup", ["--copies", "3", "--prob", "0.5", "--keep-originals"])):
         out = tmp_path / op
-        from typer.testing import CliRunner
-
-        from mixcli.cli import app
-
-        result = CliRunner().invoke(app, [op, str(data), str(out), "--skip-bad", "-q", *extra])
-        assert result.exit_code == 0, result.output
+        invoke_ok(op, data, out, "--skip-bad", "-q", *extra)
         table = pd.read_csv(out / "train.csv", keep_default_na=False)
         assert "img002.jpg" not in ";".join(table.sources)
         assert pd.read_csv(out / "skipped.csv").image.tolist() == ["img002.jpg"]
@@ -163,6 +144,6 @@ def test_each_good_image_is_decoded_once_when_bad_ones_are_skipped(op, data20, t
     monkeypatch.setattr(mixing, "decode", lambda data, name, size=None: calls.append(name.rsplit("/", 1)[-1]) or real(data, name, size))
     for seed in range(4):
         calls.clear()
-        _run(op, data20, tmp_path / f"{op}{seed}", skip_bad=True, seed=seed, copies=2)
+        run_op(op, data20, tmp_path / f"{op}{seed}", skip_bad=True, seed=seed, copies=2)
         good = [c for c in calls if c not in ("img000.png", "img001.png", "img005.png", "img016.png", "img017.png")]
         assert len(good) == len(set(good)) == 15, (seed, sorted(good))

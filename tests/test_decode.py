@@ -13,11 +13,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 import simplejpeg
+from conftest import invoke_ok
 from mixcli.pixels import codec as imageio, jpeg
-from mixcli.cli import app
 from mixcli.pixels.codec import ImageError, decode, read_image
 from mixcli.pixels.jpeg import exif_orientation
 
@@ -29,7 +28,6 @@ FALLBACK = {  # left to OpenCV: what libjpeg-turbo's BGR path refuses, or what t
 TINY = {"tiny3x3.jpg", "tiny4x5.jpg", "tiny13x9.jpg"}  # a reduced decode of a side under 16 pixels: OpenCV's
 FIXTURES = sorted(p.name for p in JPEGS.glob("*.jpg"))
 REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
-runner = CliRunner()
 
 
 def _load_make_jpegs():
@@ -156,13 +154,11 @@ def _digests(out: Path) -> dict[str, str]:
 @pytest.mark.parametrize("args", [["mixup", "--alpha", "0.4"], ["cutmix", "--size", "12x10"], ["mosaic", "--format", "png"]])
 def test_a_run_writes_the_same_bytes_with_either_decoder(tmp_path, monkeypatch, args):
     data = _fixture_data(tmp_path / "data")
-    fast = runner.invoke(app, [args[0], str(data), str(tmp_path / "fast"), *args[1:], "--seed", "3", "--json", "-q", "--workers", "2"])
-    assert fast.exit_code == 0, fast.output
+    fast = invoke_ok(args[0], data, tmp_path / "fast", *args[1:], "--seed", "3", "--json", "-q", "--workers", "2")
     decoders = json.loads(fast.stdout)["decoders"]
     names = {k.split()[0]: v for k, v in decoders.items()}
     assert names == {"simplejpeg": len(FIXTURES) - len(FALLBACK), "opencv": len(FALLBACK) - 1}
     monkeypatch.setattr(imageio, "_decode_jpeg", lambda data, reduce: None)
-    slow = runner.invoke(app, [args[0], str(data), str(tmp_path / "slow"), *args[1:], "--seed", "3", "--json", "-q", "--workers", "1"])
-    assert slow.exit_code == 0, slow.output
+    slow = invoke_ok(args[0], data, tmp_path / "slow", *args[1:], "--seed", "3", "--json", "-q", "--workers", "1")
     assert {k.split()[0]: v for k, v in json.loads(slow.stdout)["decoders"].items()} == {"simplejpeg": 0, "opencv": len(FIXTURES) - 1}
     assert _digests(tmp_path / "fast") == _digests(tmp_path / "slow")

@@ -2,24 +2,15 @@
 
 import shutil
 import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from conftest import SAMPLE_DATA, out_files, write_dataset
-from mixcli.cli import app
+from conftest import SAMPLE_DATA, assert_one_line_error, invoke, invoke_ok, mixcli_command, out_files, write_dataset
 from mixcli.data.dataset import load_dataset
 from mixcli.errors import MixcliError, UsageError
-
-runner = CliRunner()
-
-
-def invoke(*args, input=None):
-    return runner.invoke(app, [str(a) for a in args], input=input)
 
 
 def _png(path, value):
@@ -46,8 +37,7 @@ def test_class_folders_are_read_when_there_is_no_csv(layout, tmp_path):
     assert ds.source is None and ds.images == ["cat/b.png", "cat/sub/a.PNG", "dog/x.png"]
     assert ds.classes == ["cat", "dog"] and np.asarray(ds.targets).tolist() == [[1, 0], [1, 0], [0, 1]]
     out = tmp_path / "o"
-    result = invoke("mixup", data, out, "--format", "png", "--json")
-    assert result.exit_code == 0, result.output
+    invoke_ok("mixup", data, out, "--format", "png", "--json")
     df = pd.read_csv(out / "train.csv")
     assert df.source_a.tolist() == ds.images and list(df.columns[:4]) == ["image", "label", "p_cat", "p_dog"]
     for row in df.itertuples():
@@ -61,19 +51,18 @@ def test_an_empty_class_folder_is_an_error_naming_it(tmp_path):
     data = _folders(tmp_path / "d", "DATA")
     (data / "bird").mkdir()
     (data / "bird" / "readme.md").write_text("x")
-    result = invoke("mixup", data, tmp_path / "o")
-    assert result.exit_code == 1 and "bird" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert_one_line_error(invoke("mixup", data, tmp_path / "o"), 1, f"class folder {data / 'bird'} holds no image")
     assert not (tmp_path / "o").exists()
 
 
 def test_layout_option_forces_or_refuses(tmp_path, small_data):
     data = _folders(tmp_path / "d", "DATA")
-    assert invoke("mixup", data, tmp_path / "o1", "--layout", "csv").exit_code == 1  # no train.csv
+    assert_one_line_error(invoke("mixup", data, tmp_path / "o1", "--layout", "csv"), 1, f"no CSV at {data / 'train.csv'}")
     result = invoke("mixup", data, tmp_path / "o2", "--layout", "folders", "--csv", small_data / "train.csv")
-    assert result.exit_code == 2 and "--csv" in result.stderr
+    assert_one_line_error(result, 2, "--csv and --layout folders exclude each other")
     result = invoke("mixup", small_data, tmp_path / "o3", "--layout", "folders")
-    assert result.exit_code == 1 and "class folders" in result.stderr  # DATA/train holds images, not folders
-    with pytest.raises(UsageError):
+    assert_one_line_error(result, 1, f"no class folders under {small_data}")  # DATA/train holds images, not folders
+    with pytest.raises(UsageError, match="--label-sep needs a CSV"):
         load_dataset(data, layout="folders", label_sep="|")
 
 
@@ -84,7 +73,7 @@ def test_subprocess_on_class_folders_made_from_sample_data(tmp_path):
         (data / row.label).mkdir(parents=True, exist_ok=True)
         shutil.copy(SAMPLE_DATA / "train" / row.image, data / row.label / row.image)
     out = tmp_path / "o"
-    proc = subprocess.run([sys.executable, "-m", "mixcli", "cutmix", str(data), str(out), "-q"], capture_output=True, text=True)
+    proc = subprocess.run(mixcli_command("cutmix", data, out, "-q"), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     df = pd.read_csv(out / "train.csv")
     assert len(df) == len(table) and df.image.is_unique
@@ -96,26 +85,22 @@ def test_other_column_names(tmp_path):
     data = write_dataset(tmp_path / "d", [(5, 7)] * 4, [0, 1, 0, 1])
     text = (data / "train.csv").read_text().replace("image,label", "path,klass")
     (data / "train.csv").write_text(text.replace("\n", ",ignored\n").replace("path,klass,ignored", "path,klass,image"))
-    result = invoke("mixup", data, tmp_path / "o", "--image-col", "path", "--label-col", "klass", "--json")
-    assert result.exit_code == 0, result.output
+    result = invoke_ok("mixup", data, tmp_path / "o", "--image-col", "path", "--label-col", "klass", "--json")
     df = pd.read_csv(tmp_path / "o" / "train.csv")
     assert df.source_a.tolist() == [f"img{k:03d}.png" for k in range(4)] and list(df.columns[2:4]) == ["p_0", "p_1"]
     result = invoke("mixup", data, tmp_path / "o2", "--image-col", "file", "--label-col", "klass")
-    assert result.exit_code == 1 and "no file column" in result.stderr  # not the column named image
+    assert_one_line_error(result, 1, "no file column")  # not the column named image
 
 
 def test_csv_from_stdin_is_the_same_run_as_from_its_file(small_data, tmp_path):
     text = (small_data / "train.csv").read_text()
-    assert invoke("cutmix", small_data, tmp_path / "file", "--seed", 3, "-q").exit_code == 0
-    result = invoke("cutmix", small_data, tmp_path / "stdin", "--seed", 3, "--csv", "-", "-q", input=text)
-    assert result.exit_code == 0, result.output
+    invoke_ok("cutmix", small_data, tmp_path / "file", "--seed", 3, "-q")
+    invoke_ok("cutmix", small_data, tmp_path / "stdin", "--seed", 3, "--csv", "-", "-q", input=text)
     assert out_files(tmp_path / "file") == out_files(tmp_path / "stdin")
     filtered = "".join(line + "\n" for line in text.splitlines() if "img003" not in line)
-    result = invoke("mixup", small_data, tmp_path / "grep", "--csv", "-", "--json", input=filtered)
-    assert result.exit_code == 0, result.output
+    invoke_ok("mixup", small_data, tmp_path / "grep", "--csv", "-", "--json", input=filtered)
     assert "img003.png" not in (tmp_path / "grep" / "train.csv").read_text()
-    result = invoke("mixup", small_data, tmp_path / "empty", "--csv", "-", input="")
-    assert result.exit_code == 1 and "stdin" in result.stderr
+    assert_one_line_error(invoke("mixup", small_data, tmp_path / "empty", "--csv", "-", input=""), 1, "cannot read stdin")
 
 
 def test_multi_label_targets_mix_linearly_and_label_lists_the_classes_over_a_half(tmp_path):
@@ -123,8 +108,7 @@ def test_multi_label_targets_mix_linearly_and_label_lists_the_classes_over_a_hal
     data = write_dataset(tmp_path / "d", [(8, 10)] * 6, labels)
     (data / "train.csv").write_text("image,label\n" + "".join(f'img{k:03d}.png,"{l}"\n' for k, l in enumerate(labels)))
     out = tmp_path / "o"
-    result = invoke("mixup", data, out, "--label-sep", "|", "--seed", 2, "--format", "png")
-    assert result.exit_code == 0, result.output
+    invoke_ok("mixup", data, out, "--label-sep", "|", "--seed", 2, "--format", "png")
     df = pd.read_csv(out / "train.csv", keep_default_na=False)
     classes = ["bird", "cat", "dog"]
     hot = {f"img{k:03d}.png": np.array([c in [p.strip() for p in l.split("|")] for c in classes], float) for k, l in enumerate(labels)}
@@ -135,7 +119,7 @@ def test_multi_label_targets_mix_linearly_and_label_lists_the_classes_over_a_hal
         assert row.label == "|".join(c for c, w in zip(classes, got) if w >= 0.5)
     # Chained: the p_ columns are read as they are (not normalised); --label-sep keeps the label a list.
     out2 = tmp_path / "o2"
-    assert invoke("cutmix", out, out2, "--label-sep", "|", "--seed", 5, "--format", "png", "-q").exit_code == 0
+    invoke_ok("cutmix", out, out2, "--label-sep", "|", "--seed", 5, "--format", "png", "-q")
     df2 = pd.read_csv(out2 / "train.csv", keep_default_na=False)
     first = df.set_index("image")[["p_bird", "p_cat", "p_dog"]]
     for row in df2.itertuples():

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from conftest import visible_files as visible
-from conftest import invoke, write_dataset
+from conftest import invoke, invoke_ok, write_dataset
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def parse(value: str) -> dict:
 @pytest.mark.parametrize("args", [["mixup", "--label-smoothing", "0.1"], ["mosaic", "--prob", "0.6"], ["cutmix", "--copies", "2"]])
 def test_sparse_labels_are_the_dense_ones(data, tmp_path, args):
     for fmt in ("dense", "sparse"):
-        assert invoke(args[0], data, tmp_path / fmt, *args[1:], "--label-format", fmt, "--seed", "4", "-q").exit_code == 0
+        invoke_ok(args[0], data, tmp_path / fmt, *args[1:], "--label-format", fmt, "--seed", "4", "-q")
     dense, sparse = (pd.read_csv(tmp_path / f / "train.csv", keep_default_na=False) for f in ("dense", "sparse"))
     p_cols = [c for c in dense.columns if c.startswith("p_")]
     assert list(sparse.columns) == ["image", "label", "soft_label"] + [c for c in dense.columns if c not in ("image", "label", *p_cols)]
@@ -34,8 +34,8 @@ def test_sparse_labels_are_the_dense_ones(data, tmp_path, args):
 
 def test_a_sparse_output_chains_as_its_dense_twin(data, tmp_path):
     for fmt in ("dense", "sparse"):
-        assert invoke("cutmix", data, tmp_path / fmt, "--label-format", fmt, "--seed", "1", "-q").exit_code == 0
-        assert invoke("mixup", tmp_path / fmt, tmp_path / f"{fmt}2", "--seed", "2", "-q").exit_code == 0
+        invoke_ok("cutmix", data, tmp_path / fmt, "--label-format", fmt, "--seed", "1", "-q")
+        invoke_ok("mixup", tmp_path / fmt, tmp_path / f"{fmt}2", "--seed", "2", "-q")
     assert visible(tmp_path / "dense2") == visible(tmp_path / "sparse2")
     chained = pd.read_csv(tmp_path / "sparse2" / "train.csv")
     assert [c for c in chained.columns if c.startswith("p_")] == ["p_cat", "p_dog", "p_emu", "p_owl", "p_yak"]

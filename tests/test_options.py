@@ -8,7 +8,7 @@ import pytest
 import typer
 
 import mixcli
-from conftest import invoke, write_dataset
+from conftest import invoke
 from mixcli.cli import app
 from mixcli.errors import MixcliError, UsageError
 from mixcli.job import Job

@@ -7,7 +7,9 @@ import pytest
 import ray
 
 from conftest import visible_files as visible
-from conftest import invoke, write_dataset
+from conftest import invoke, invoke_ok, write_dataset
+
+pytestmark = pytest.mark.slow  # starts a Ray
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +37,9 @@ def data(tmp_path_factory):
 @pytest.mark.parametrize("args", [["mixup", "--alpha", "0.4"], ["mosaic", "--copies", "2", "--keep-originals", "--format", "png"]])
 def test_a_ray_run_equals_a_local_run(local_ray, data, tmp_path, args):
     local, remote = tmp_path / "local", tmp_path / "ray"
-    assert invoke(args[0], data, local, *args[1:], "--shard-size", "16", "--seed", "3", "-q").exit_code == 0
-    r = invoke(args[0], data, remote, *args[1:], "--shard-size", "16", "--seed", "3", "--distributor", "ray", "--json", "-q")
-    assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["rows"] == json.loads(invoke(args[0], data, tmp_path / "again", *args[1:], "--shard-size", "16", "--seed", "3", "--json", "-q").stdout)["rows"]
+    invoke_ok(args[0], data, local, *args[1:], "--shard-size", "16", "--seed", "3", "-q")
+    r = invoke_ok(args[0], data, remote, *args[1:], "--shard-size", "16", "--seed", "3", "--distributor", "ray", "--json", "-q")
+    assert json.loads(r.stdout)["rows"] == json.loads(invoke_ok(args[0], data, tmp_path / "again", *args[1:], "--shard-size", "16", "--seed", "3", "--json", "-q").stdout)["rows"]
     assert len(list((remote / ".mixcli" / "shards").glob("*.json"))) == 7
     assert visible(remote) == visible(local)
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import invoke, write_dataset
+from conftest import assert_one_line_error, big_data, invoke, invoke_ok, write_dataset
 from conftest import visible_files as visible
 
 pytest.importorskip("s3fs", reason="the S3 tests need s3fs and moto (pip install -e '.[test]')")
 pytest.importorskip("moto.server", reason="the S3 tests need moto's server (pip install -e '.[test]')")
+pytestmark = pytest.mark.slow  # starts moto's S3 server
 
 BUCKET = "mixcli-test"
 
@@ -120,10 +121,8 @@ def test_an_s3_run_equals_a_local_run(s3, data, tmp_path, case):
     op, *args = CASES[case]
     prefix = f"round/{case.replace(' ', '_').replace(',', '')}"
     src = _upload(data, f"{prefix}/data")
-    r = invoke(op, data, tmp_path / "ref", *args, "--seed", "3", "-q")
-    assert r.exit_code == 0, r.output
-    r = invoke(op, src, f"s3://{BUCKET}/{prefix}/out", *args, "--seed", "3", "-q", "--json")
-    assert r.exit_code == 0, r.output
+    invoke_ok(op, data, tmp_path / "ref", *args, "--seed", "3", "-q")
+    r = invoke_ok(op, src, f"s3://{BUCKET}/{prefix}/out", *args, "--seed", "3", "-q", "--json")
     assert f'"out": "s3://{BUCKET}/{prefix}/out"' in r.stdout
     got = _objects(f"s3://{BUCKET}/{prefix}/out")
     assert {k: v for k, v in got.items() if not k.startswith(".mixcli")} == visible(tmp_path / "ref")
@@ -135,48 +134,41 @@ def test_an_s3_run_equals_a_local_run(s3, data, tmp_path, case):
 
 def test_local_data_to_s3_and_s3_data_to_local(s3, data, tmp_path):
     src = _upload(data, "mixed/data")
-    assert invoke("cutmix", data, tmp_path / "ref", "-q").exit_code == 0
-    r = invoke("cutmix", data, f"s3://{BUCKET}/mixed/out", "-q")
-    assert r.exit_code == 0, r.output
+    invoke_ok("cutmix", data, tmp_path / "ref", "-q")
+    invoke_ok("cutmix", data, f"s3://{BUCKET}/mixed/out", "-q")
     assert _visible(f"s3://{BUCKET}/mixed/out") == visible(tmp_path / "ref")
-    r = invoke("cutmix", src, tmp_path / "local_out", "-q")
-    assert r.exit_code == 0, r.output
+    invoke_ok("cutmix", src, tmp_path / "local_out", "-q")
     assert visible(tmp_path / "local_out") == visible(tmp_path / "ref")
 
 
 def test_an_s3_output_chains_as_input(s3, data, tmp_path):
     src = _upload(data, "chain/data")
-    assert invoke("mixup", data, tmp_path / "a", "--label-format", "sparse", "-q").exit_code == 0
-    assert invoke("cutmix", tmp_path / "a", tmp_path / "b", "-q").exit_code == 0
-    assert invoke("mixup", src, f"s3://{BUCKET}/chain/a", "--label-format", "sparse", "-q").exit_code == 0
-    r = invoke("cutmix", f"s3://{BUCKET}/chain/a", f"s3://{BUCKET}/chain/b", "-q")
-    assert r.exit_code == 0, r.output
+    invoke_ok("mixup", data, tmp_path / "a", "--label-format", "sparse", "-q")
+    invoke_ok("cutmix", tmp_path / "a", tmp_path / "b", "-q")
+    invoke_ok("mixup", src, f"s3://{BUCKET}/chain/a", "--label-format", "sparse", "-q")
+    invoke_ok("cutmix", f"s3://{BUCKET}/chain/a", f"s3://{BUCKET}/chain/b", "-q")
     assert _visible(f"s3://{BUCKET}/chain/b") == visible(tmp_path / "b")
 
 
 def test_shard_groups_into_s3_then_merge_equal_one_local_run(s3, data, tmp_path):
     src = _upload(data, "groups/data")
     args = ["--shard-size", "16", "--seed", "5", "-q"]
-    assert invoke("mixup", data, tmp_path / "ref", *args).exit_code == 0
+    invoke_ok("mixup", data, tmp_path / "ref", *args)
     out = f"s3://{BUCKET}/groups/out"
     order = [2, 0, 1, 0]  # shuffled, group 0 twice
     random.Random(0).shuffle(order)
     for i in order:
-        r = invoke("mixup", src, out, *args, "--shards", f"{i}/3")
-        assert r.exit_code == 0, r.output
+        invoke_ok("mixup", src, out, *args, "--shards", f"{i}/3")
         assert "train.csv" not in _objects(out)
-    r = invoke("merge", out, "--json")
-    assert r.exit_code == 0, r.output
+    invoke_ok("merge", out, "--json")
     assert _visible(out) == visible(tmp_path / "ref")
 
 
 def test_merge_names_a_missing_shard_in_s3(s3, data):
     src = _upload(data, "missing/data")
     out = f"s3://{BUCKET}/missing/out"
-    assert invoke("mixup", src, out, "--shard-size", "16", "--shards", "0/2", "-q").exit_code == 0
-    r = invoke("merge", out)
-    assert r.exit_code == 1
-    assert "1 of 2 shards are not done (1)" in r.stderr
+    invoke_ok("mixup", src, out, "--shard-size", "16", "--shards", "0/2", "-q")
+    assert_one_line_error(invoke("merge", out), 1, "1 of 2 shards are not done (1)")
 
 
 def test_a_non_empty_prefix_is_refused_then_overwritten(s3, data, tmp_path):
@@ -187,9 +179,8 @@ def test_a_non_empty_prefix_is_refused_then_overwritten(s3, data, tmp_path):
     assert r.exit_code == 1
     assert r.stderr.strip() == f"mixcli: error: OUT {out} exists and is not empty: use --overwrite to write into it, or --resume"
     assert _objects(out) == {"images/999999_stale.jpg": b"old"}  # nothing written, nothing lost
-    r = invoke("cutmix", src, out, "-q", "--overwrite")
-    assert r.exit_code == 0, r.output
-    assert invoke("cutmix", data, tmp_path / "ref", "-q").exit_code == 0
+    invoke_ok("cutmix", src, out, "-q", "--overwrite")
+    invoke_ok("cutmix", data, tmp_path / "ref", "-q")
     assert _visible(out) == visible(tmp_path / "ref")  # the stale image is gone: OUT holds one run
 
 
@@ -199,12 +190,11 @@ def test_bad_places_get_one_line(s3, data):
     assert r.exit_code == 1
     assert r.stderr.strip() == f"mixcli: error: no CSV at s3://{BUCKET}/bad/nothing/train.csv (expected columns image,label, or class folders DATA/<class>/<image>; see --csv)"
     r = invoke("cutmix", src, f"s3://{BUCKET}/bad/data/out")
-    assert r.exit_code == 1 and "overlaps the input folder" in r.stderr
+    assert_one_line_error(r, 1, f"OUT s3://{BUCKET}/bad/data/out overlaps the input folder s3://{BUCKET}/bad/data")
     r = invoke("cutmix", src, "s3://no-such-bucket-here/out", "-q")
     assert r.exit_code == 1
     assert r.stderr.startswith("mixcli: error: cannot write s3://no-such-bucket-here/out/") and len(r.stderr.strip().splitlines()) == 1
-    r = invoke("cutmix", src, "ftp://host/out")
-    assert r.exit_code == 2 and "not ftp://" in r.stderr
+    assert_one_line_error(invoke("cutmix", src, "ftp://host/out"), 2, "ftp://host/out: mixcli reads and writes local folders and object stores", "not ftp://")
 
 
 def test_an_unreachable_store_gets_one_line(s3, data, monkeypatch):
@@ -232,7 +222,7 @@ def test_a_failed_write_makes_no_object(s3, size):
         assert bool(_fs().list_multipart_uploads(BUCKET)) == (size > 100)  # the big one's first part is sent
         raise RuntimeError("the encoder failed")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="the encoder failed"):
         store.write_with(key, fill)
     assert not _fs().exists(store.key(key))
     assert _fs().list_multipart_uploads(BUCKET) == []  # the parts sent are dropped too
@@ -251,13 +241,11 @@ def test_run_json_is_written_once_by_concurrent_groups(s3):
 
 
 def test_sigkill_then_resume_in_s3_gives_the_same_bytes(s3, tmp_path):
-    from test_reliability import _big_data
-
-    data = _big_data(tmp_path, n=160)
+    data = big_data(tmp_path, n=160)
     src = _upload(data, "kill/data")
     out = f"s3://{BUCKET}/kill/out"
     args = ["--workers", "1", "--quality", "90", "--shard-size", "64"]
-    assert invoke("cutmix", data, tmp_path / "ref", *args, "-q").exit_code == 0
+    invoke_ok("cutmix", data, tmp_path / "ref", *args, "-q")
     proc = subprocess.Popen([sys.executable, "-m", "mixcli", "cutmix", src, out, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **s3})
     end = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < end:  # killed once chunks are journalled
@@ -277,7 +265,7 @@ def test_a_ray_run_into_s3_equals_a_local_run(s3, data, tmp_path):
     ray = pytest.importorskip("ray")
     src = _upload(data, "ray/data")
     args = ["mosaic", "--shard-size", "16", "--seed", "2", "-q"]
-    assert invoke(*args[:1], data, tmp_path / "ref", *args[1:]).exit_code == 0
+    invoke_ok(*args[:1], data, tmp_path / "ref", *args[1:])
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # loopback only (ANCHORS §9)
         mp.setenv("RAY_USAGE_STATS_ENABLED", "0")
@@ -298,13 +286,11 @@ def test_the_python_api_preview_and_dry_run_take_urls(s3, data, tmp_path):
     remote = mixcli.run("cutmix", src, f"s3://{BUCKET}/api/out", seed=4)
     assert remote["rows"] == local["rows"] == 30 and remote["out"] == f"s3://{BUCKET}/api/out"
     assert _visible(f"s3://{BUCKET}/api/out") == visible(tmp_path / "ref")
-    r = invoke("mixup", src, f"s3://{BUCKET}/api/dry", "--dry-run")
-    assert r.exit_code == 0, r.output
+    r = invoke_ok("mixup", src, f"s3://{BUCKET}/api/dry", "--dry-run")
     assert r.stdout.startswith("image,label,p_0,p_1,p_2,op,")
     assert _objects(f"s3://{BUCKET}/api/dry") == {}  # a dry run writes nothing
     for where, source in (("local", data), ("s3", src)):
-        r = invoke("preview", source, "--op", "mosaic", "-o", tmp_path / f"{where}.png")
-        assert r.exit_code == 0, r.output
+        invoke_ok("preview", source, "--op", "mosaic", "-o", tmp_path / f"{where}.png")
     assert (tmp_path / "s3.png").read_bytes() == (tmp_path / "local.png").read_bytes()
 
 
@@ -313,8 +299,8 @@ def test_a_file_url_is_the_local_path(data, tmp_path):
     from mixcli.store.local import LocalStore
 
     assert open_store(f"file://{tmp_path}/x") == LocalStore(tmp_path / "x")
-    assert invoke("cutmix", f"file://{data}", f"file://{tmp_path}/out", "-q").exit_code == 0
-    assert invoke("cutmix", data, tmp_path / "ref", "-q").exit_code == 0
+    invoke_ok("cutmix", f"file://{data}", f"file://{tmp_path}/out", "-q")
+    invoke_ok("cutmix", data, tmp_path / "ref", "-q")
     assert visible(tmp_path / "out") == visible(tmp_path / "ref")
 
 
@@ -326,9 +312,8 @@ def test_class_folders_in_s3(s3, data, tmp_path):
         (folders / f"class_{k % 3}").mkdir(parents=True, exist_ok=True)
         shutil.copy(p, folders / f"class_{k % 3}" / p.name)
     src = _upload(folders, "folders/data")
-    assert invoke("cutmix", folders, tmp_path / "ref", "-q").exit_code == 0
-    r = invoke("cutmix", src, f"s3://{BUCKET}/folders/out", "-q")
-    assert r.exit_code == 0, r.output
+    invoke_ok("cutmix", folders, tmp_path / "ref", "-q")
+    invoke_ok("cutmix", src, f"s3://{BUCKET}/folders/out", "-q")
     assert _visible(f"s3://{BUCKET}/folders/out") == visible(tmp_path / "ref")
 
 
@@ -336,10 +321,10 @@ def test_keys_are_literal_not_patterns(s3, data, tmp_path):
     src = _upload(data, "glob/data")
     _fs().pipe_file(f"{BUCKET}/glob/exp1/images/000000_img000.jpg", b"another run's")  # what exp[1] would match as a pattern
     out = f"s3://{BUCKET}/glob/exp[1]"
-    assert invoke("cutmix", src, out, "-q").exit_code == 0
+    invoke_ok("cutmix", src, out, "-q")
     r = invoke("cutmix", src, out, "-q", "--overwrite", "--seed", "1")  # deletes what the first run wrote
     assert r.exit_code == 0, r.output
-    assert invoke("cutmix", data, tmp_path / "ref", "-q", "--seed", "1").exit_code == 0
+    invoke_ok("cutmix", data, tmp_path / "ref", "-q", "--seed", "1")
     assert _visible(out) == visible(tmp_path / "ref")
     assert _objects(f"s3://{BUCKET}/glob/exp1") == {"images/000000_img000.jpg": b"another run's"}
 
@@ -373,13 +358,55 @@ def test_skip_bad_in_s3_on_1_and_2_workers(s3, data, tmp_path):
     shutil.copytree(data, bad)
     (bad / "train" / "img007.png").write_bytes(b"not a png")
     src = _upload(bad, "skip/data")
-    assert invoke("mixup", bad, tmp_path / "ref", "--skip-bad", "-q").exit_code == 0
+    invoke_ok("mixup", bad, tmp_path / "ref", "--skip-bad", "-q")
     ref = visible(tmp_path / "ref")
     ref["skipped.csv"] = ref["skipped.csv"].replace(str(bad).encode(), src.encode())  # its error names where the file was read
     for w in (1, 2):
-        r = invoke("mixup", src, f"s3://{BUCKET}/skip/w{w}", "--skip-bad", "--workers", w, "-q")
-        assert r.exit_code == 0, r.output
+        invoke_ok("mixup", src, f"s3://{BUCKET}/skip/w{w}", "--skip-bad", "--workers", w, "-q")
         assert _visible(f"s3://{BUCKET}/skip/w{w}") == ref
     assert visible(tmp_path / "ref")["skipped.csv"].decode().splitlines()[1].startswith("img007.png,")
-    r = invoke("mixup", src, f"s3://{BUCKET}/skip/strict")
-    assert r.exit_code == 1 and "img007.png" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert_one_line_error(invoke("mixup", src, f"s3://{BUCKET}/skip/strict"), 1, "cannot decode image", "img007.png")
+
+
+def test_the_store_interface_on_an_object_store(s3):
+    """What tests/test_store.py checks of a local folder, on an S3 prefix: the same answers where
+    the two kinds agree; a log is a prefix of one object per record."""
+    from mixcli.errors import MixcliError
+    from mixcli.store import ObjectStore, open_store
+
+    store = open_store(f"s3://{BUCKET}/iface")
+    assert store == ObjectStore("s3", f"{BUCKET}/iface") and store.kind() is None and store.files() == [] and store.entries() == []
+    with store.batch() as put:
+        for key in ("a.txt", ".hidden", "images/x.png", "images/sub/y.png", ".mixcli/run.json"):
+            put(key, key.encode())
+        assert store.kind("a.txt") is None  # sent together at the end of the block
+    assert [store.kind(k) for k in ("", "a.txt", "images", "images/sub", "nothing")] == ["folder", "file", "folder", "folder", None]
+    assert store.entries() == [(".hidden", False), (".mixcli", True), ("a.txt", False), ("images", True)]
+    assert store.entries("images") == [("sub", True), ("x.png", False)]
+    assert store.files() == [".hidden", ".mixcli/run.json", "a.txt", "images/sub/y.png", "images/x.png"]
+    assert store.files(hidden=False) == ["a.txt", "images/sub/y.png", "images/x.png"] and store.files("images") == ["sub/y.png", "x.png"]
+    assert store.has(["a.txt", "images", "images/sub/y.png", "nothing"]) == [True, False, True, False]
+    read = store.reader(["images/x.png", "missing"])
+    assert read(0) == b"images/x.png"
+    with pytest.raises(FileNotFoundError):
+        read(1)
+    with pytest.raises(FileNotFoundError):
+        store.read("missing")
+    with store.open_text("a.txt") as f:
+        assert f.read() == "a.txt"
+    # A log: one object per record, read back in name order.
+    assert store.records("j.journal") == []
+    store.append("j.journal", "000003.json", b'{"chunk": 3}')
+    store.append("j.journal", "000000.json", b'{"chunk": 0}')
+    assert store.files("j.journal") == ["000000.json", "000003.json"]
+    assert store.records("j.journal") == [b'{"chunk": 0}', b'{"chunk": 3}']
+    # Folders: nothing to make, an object of that name refused.
+    store.make_folder("new/deeper")
+    with pytest.raises(MixcliError, match=f"^s3://{BUCKET}/iface/a.txt is not a plain folder: refusing to write through it$"):
+        store.make_folder("a.txt")
+    # Deleting.
+    store.delete(["a.txt", "nothing"])
+    store.delete_tree("images")
+    store.delete_tree("j.journal")
+    assert store.files() == [".hidden", ".mixcli/run.json"]
+    store.delete_tree("nothing")

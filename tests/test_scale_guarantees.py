@@ -4,12 +4,11 @@ and SIGKILL + --resume, for --label-format sparse, --out-format webdataset and s
 import io
 import signal
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
-from conftest import invoke, write_dataset
+from conftest import big_data, invoke_ok, mixcli_command, start, wait_for_journal, write_dataset
 from conftest import visible_files as visible
 
 OPTIONS = {
@@ -32,8 +31,7 @@ def data_with_a_bad_image(tmp_path_factory):
 def test_same_bytes_on_any_workers_with_skip_bad(data_with_a_bad_image, tmp_path, case, op):
     outs = []
     for w in (1, 2, 3):
-        r = invoke(op, data_with_a_bad_image, tmp_path / f"w{w}", *OPTIONS[case], "--skip-bad", "--seed", "4", "--workers", w, "-q")
-        assert r.exit_code == 0, r.output
+        invoke_ok(op, data_with_a_bad_image, tmp_path / f"w{w}", *OPTIONS[case], "--skip-bad", "--seed", "4", "--workers", w, "-q")
         outs.append(visible(tmp_path / f"w{w}"))
     assert outs[0] == outs[1] == outs[2]
     assert outs[0]["skipped.csv"].decode().splitlines()[1].startswith("img017.png,")
@@ -41,19 +39,18 @@ def test_same_bytes_on_any_workers_with_skip_bad(data_with_a_bad_image, tmp_path
     assert len(table) == 49 and "img017.png" not in set(table.source_a)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["sparse", "webdataset"])
 def test_sigkill_then_resume_gives_the_same_bytes(tmp_path, case):
-    from test_reliability import _big_data, _start, _wait_for_journal
-
-    data = _big_data(tmp_path)
+    data = big_data(tmp_path)
     extra = [*OPTIONS[case], "--shard-size", "64"]
-    assert invoke("cutmix", data, tmp_path / "ref", "-q", "--quality", "90", *extra).exit_code == 0
+    invoke_ok("cutmix", data, tmp_path / "ref", "-q", "--quality", "90", *extra)
     out = tmp_path / "out"
-    proc = _start(data, out, *extra)
-    assert _wait_for_journal(out, proc), "the run ended before it could be killed"
+    proc = start(data, out, *extra)
+    assert wait_for_journal(out, proc), "the run ended before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (out / "train.csv").exists()
-    r = subprocess.run([sys.executable, "-m", "mixcli", "cutmix", str(data), str(out), "--quality", "90", *extra, "--resume", "-q"], capture_output=True, text=True)
+    r = subprocess.run(mixcli_command("cutmix", data, out, "--quality", "90", *extra, "--resume", "-q"), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert visible(out) == visible(tmp_path / "ref")

@@ -8,7 +8,7 @@ import pytest
 import webdataset as wds
 
 from conftest import visible_files as visible
-from conftest import invoke, write_dataset
+from conftest import invoke, invoke_ok, write_dataset
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,8 @@ def samples(out):
 ])
 def test_webdataset_samples_are_the_files_output(data, tmp_path, args):
     common = [*args[1:], "--seed", "7", "--shard-size", "32", "-q"]
-    assert invoke(args[0], data, tmp_path / "files", *common).exit_code == 0
-    r = invoke(args[0], data, tmp_path / "wds", *common, "--out-format", "webdataset", "--samples-per-tar", "20")
-    assert r.exit_code == 0, r.output
+    invoke_ok(args[0], data, tmp_path / "files", *common)
+    invoke_ok(args[0], data, tmp_path / "wds", *common, "--out-format", "webdataset", "--samples-per-tar", "20")
     files = pd.read_csv(tmp_path / "files" / "train.csv", keep_default_na=False, dtype=str)
     tars = pd.read_csv(tmp_path / "wds" / "train.csv", keep_default_na=False, dtype=str)
     assert not (tmp_path / "wds" / "images").exists() and not (tmp_path / "wds" / ".mixcli" / "stage").exists()
@@ -64,19 +63,19 @@ def test_webdataset_samples_are_the_files_output(data, tmp_path, args):
 
 def test_tar_files_do_not_depend_on_shard_groups(data, tmp_path):
     common = ["--seed", "2", "--shard-size", "16", "--out-format", "webdataset", "--samples-per-tar", "10", "-q"]
-    assert invoke("mosaic", data, tmp_path / "local", *common).exit_code == 0
+    invoke_ok("mosaic", data, tmp_path / "local", *common)
     order = [2, 0, 1, 2]
     random.Random(0).shuffle(order)
     for i in order:
-        assert invoke("mosaic", data, tmp_path / "groups", *common, "--shards", f"{i}/3").exit_code == 0
-    assert invoke("merge", tmp_path / "groups", "-q").exit_code == 0
+        invoke_ok("mosaic", data, tmp_path / "groups", *common, "--shards", f"{i}/3")
+    invoke_ok("merge", tmp_path / "groups", "-q")
     assert visible(tmp_path / "groups") == visible(tmp_path / "local")
     assert sorted(p.name for p in (tmp_path / "local" / "shards").iterdir()) == [f"{t:06d}.tar" for t in range(8)]
 
 
 def test_an_integer_class_is_a_number_in_the_json(tmp_path):
     data = write_dataset(tmp_path / "d", [(10, 12)] * 6, [3, 10, 3, 10, 3, 10])
-    assert invoke("mixup", data, tmp_path / "o", "--out-format", "webdataset", "-q").exit_code == 0
+    invoke_ok("mixup", data, tmp_path / "o", "--out-format", "webdataset", "-q")
     labels = {json.loads(s["json"])["label"] for s in samples(tmp_path / "o").values()}
     assert labels <= {3, 10} and labels
 
@@ -90,6 +89,6 @@ def test_a_dry_run_shows_the_rows_the_run_writes(data, tmp_path):
     common = ["--seed", "5", "--shard-size", "16", "--out-format", "webdataset", "--samples-per-tar", "7"]
     dry = invoke("cutmix", data, tmp_path / "o", *common, "-n")
     assert dry.exit_code == 0 and not (tmp_path / "o").exists()
-    assert invoke("cutmix", data, tmp_path / "o", *common, "-q").exit_code == 0
+    invoke_ok("cutmix", data, tmp_path / "o", *common, "-q")
     written = (tmp_path / "o" / "train.csv").read_text().splitlines()
     assert dry.stdout.splitlines() == written[:6] and written[1].startswith("shards/")
