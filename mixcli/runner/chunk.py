@@ -77,19 +77,20 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
         return store[k]
 
     read = ds.root.reader([ds.images[i] for i in rows])  # an object store's: requested together, now
+    where = [ds.where(i) for i in rows]  # how messages name each file
 
     def fetch(k: int) -> bytes:
         try:
             data = read(k)
         except OSError as e:  # a store's failures other than a missing object stop the run
-            raise ImageError(f"cannot read {ds.where(rows[k])}: {e.strerror or e}") from None
-        return checked(data, ds.where(rows[k]))
+            raise ImageError(f"cannot read {where[k]}: {e.strerror or e}") from None
+        return checked(data, where[k])
 
     def load(k: int) -> bytes:
         return cached(raw, k, fetch, k)
 
     def image(k: int) -> np.ndarray:
-        return cached(decoded, k, lambda: decode(load(k), ds.where(rows[k]), job.size))
+        return cached(decoded, k, lambda: decode(load(k), where[k], job.size))
 
     def partners_of(k: int, copy: int) -> list[int] | None:
         """Copy `copy`'s partners: the next `held` rows of the cycle whose images decode (with
