@@ -53,14 +53,16 @@ class ChunkResult:
 
     def add(self, row: int, result: RowResult) -> None:
         self.rows.append(row)
-        for name, value in zip(RowResult._fields, result):
-            getattr(self, name).append(value)
+        self.op.append(result.op)
+        self.sources.append(result.sources)
+        self.weights.append(result.weights)
+        self.boxes.append(result.boxes)
+        self.mask.append(result.mask)
+        self.error.append(result.error)
 
     def results(self) -> Iterator[tuple[int, RowResult]]:
         """(output row, its RowResult) for each row, in plan order."""
-        columns = [getattr(self, name) for name in RowResult._fields]
-        for k, row in enumerate(self.rows):
-            yield row, RowResult(*(column[k] for column in columns))
+        return zip(self.rows, map(RowResult, self.op, self.sources, self.weights, self.boxes, self.mask, self.error))
 
     def as_dict(self) -> dict:
         return asdict(self)
