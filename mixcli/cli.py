@@ -174,8 +174,13 @@ _merge_command()
 def _preview(op: str, data: str, options: dict, *, n, output, **shared) -> dict:
     from .runner.preview import preview
 
-    job = Job.make(op, data, output.parent, **shared, **options)
+    job = Job.make(op, data, output.parent, **_blank_size(shared), **options)
     return preview(job, n, output)
+
+
+def _blank_size(options: dict) -> dict:
+    """An empty --size keeps the sizes, as an absent one does."""
+    return {**options, "size": None} if options.get("size") == "" else options
 
 
 def _run(opts: dict, op: str) -> None:
@@ -185,13 +190,15 @@ def _run(opts: dict, op: str) -> None:
     def job_run() -> dict:
         from .runner import hold_freed_memory, run
 
-        job = Job.make(op, **opts)
+        job = Job.make(op, **_blank_size(opts))
         hold_freed_memory()
         return run(job, progress=not quiet)
 
     summary = _execute(job_run, _summary_line, quiet, as_json)
     if summary.get("dry_run") and not as_json:
         typer.echo(summary["first_rows"], nl=False)  # data: stdout
+
+
 def _execute(work, describe, quiet: bool, as_json: bool) -> dict:
     """Run work() and report its summary (which it returns); errors become one line and an exit code."""
     import os

@@ -10,6 +10,8 @@ import json
 import os
 from dataclasses import dataclass
 
+from .columns import IMAGE, LABEL
+from .data import STDIN
 from .errors import UsageError
 from .operations import REGISTRY, Operation
 from .options import (
@@ -72,11 +74,11 @@ class Job:
     keep_originals: bool = option(False, "Also write every input row once, unmixed (op none).", panel=MIXING)
     seed: int = option(0, "Random seed: the same seed writes the same bytes, whatever --workers.", metavar="N", panel=MIXING, check=at_least(0))
 
-    csv: str | None = option(None, "CSV to read instead of DATA/train.csv ('-': standard input).", panel=INPUT, output=False)
-    image_dir: str | None = option(None, "Folder the CSV's image paths are relative to [default: DATA or DATA/train].", panel=INPUT, output=False)
+    csv: str | None = option(None, "CSV to read instead of DATA/train.csv ('-': standard input).", panel=INPUT, output=False, path=True)
+    image_dir: str | None = option(None, "Folder the CSV's image paths are relative to [default: DATA or DATA/train].", panel=INPUT, output=False, path=True)
     layout: str = option("auto", "Input layout: a CSV, or class folders DATA/<class>/<image> (auto: folders when there is no train.csv).", metavar="auto|csv|folders", panel=INPUT, check=one_of("auto", "csv", "folders"))
-    image_col: str = option("image", "The CSV's column of image paths.", metavar="NAME", panel=INPUT)
-    label_col: str = option("label", "The CSV's column of labels.", metavar="NAME", panel=INPUT)
+    image_col: str = option(IMAGE, "The CSV's column of image paths.", metavar="NAME", panel=INPUT)
+    label_col: str = option(LABEL, "The CSV's column of labels.", metavar="NAME", panel=INPUT)
     label_sep: str | None = option(None, "Multi-label: each label lists classes joined by SEP (e.g. '|'); targets are multi-hot.", metavar="SEP", panel=INPUT, check=_not_empty)
     soft: bool = option(False, "Read the p_<class> columns as soft labels even when the CSV has a label column.", panel=INPUT)
 
@@ -145,19 +147,18 @@ class Job:
             raise UsageError("--overwrite and --resume exclude each other")
         if self.shards is not None and (self.num_shards is not None or self.shard_index is not None):
             raise UsageError("--shards excludes --num-shards and --shard-index")
+        if self.distributor == "ray" and self.csv == STDIN:
+            raise UsageError("--csv - cannot go with --distributor ray: the tasks cannot read this process's standard input")
         return self
 
     def dataset_options(self) -> dict:
-        """load_dataset's arguments."""
-        return {
-            "data": self.data, "csv": self.csv, "image_dir": self.image_dir, "soft": self.soft, "layout": self.layout,
-            "image_col": self.image_col, "label_col": self.label_col, "label_sep": self.label_sep,
-        }
+        """load_dataset's arguments: DATA and the options of the Input panel."""
+        return {"data": self.data} | {d.name: getattr(self, d.name) for d in declared(Job) if d.spec.panel == INPUT}
 
-    def record(self, digest: str, rows: int, shards: int) -> dict:
-        """OUT's run record (mixcli.outdir.record) of this job: the options that change output bytes
+    def run_record(self, digest: str, rows: int, shards: int) -> dict:
+        """OUT's run record (mixcli.outdir.state) of this job: the options that change output bytes
         (the operation's all do), with the input's digest, rows and shards."""
-        from .outdir.record import run_record
+        from .outdir.state import run_record
 
         options = {"op": self.op}
         options |= {d.name: getattr(self, d.name) for d in declared(Job) if d.spec.output}
@@ -165,17 +166,9 @@ class Job:
         return run_record(json.loads(json.dumps(options)), digest, rows, shards)
 
 
-def differences(before: dict, now: dict) -> str:
-    """What differs between two run records, named as the user names it (an option's flag)."""
-    flags = {d.name: d.flag for kind in (Job, *REGISTRY.values()) for d in declared(kind)}
-    keys = []
-    for k in sorted(set(before) | set(now)):
-        if k == "options":
-            a, b = before.get(k, {}), now.get(k, {})
-            keys += [f"{'command' if o == 'op' else flags.get(o, '--' + o.replace('_', '-'))} {a.get(o)} then {b.get(o)}" for o in sorted(set(a) | set(b)) if a.get(o) != b.get(o)]
-        elif before.get(k) != now.get(k):
-            keys.append(k.replace("_", " "))
-    return ", ".join(keys) or "unreadable record"
+def flags() -> dict[str, str]:
+    """Each option's flag, by its Python name (how messages name an option)."""
+    return {d.name: d.flag for kind in (Job, *REGISTRY.values()) for d in declared(kind)}
 
 
 def usable_cores() -> int:

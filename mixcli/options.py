@@ -35,6 +35,7 @@ class Spec:
     panel: str | None = None  # None: the operation's own
     output: bool = True  # changes output bytes: recorded in OUT's run record, a --resume must match
     parse: Callable[[str], Any] | None = None  # text -> value: the CLI passes text, Python may too
+    path: bool = False  # a place: text on the command line, a str or os.PathLike from Python
     check: Check | None = None
     show_default: bool = True
 
@@ -85,6 +86,10 @@ def convert(d: Declared, value: Any) -> Any:
     would give them (1 -> 1.0 for a float), paths as text; UsageError on a value of another type."""
     if isinstance(value, str) and d.spec.parse is not None:
         return d.spec.parse(value)
+    if d.spec.path and value is not None:
+        if not isinstance(value, (str, os.PathLike)):
+            raise UsageError(f"{d.name} must be Path, got {value!r}")
+        return os.fspath(value)
     return _as(d.name, value, d.type)
 
 
@@ -104,13 +109,11 @@ def _as(name: str, value: Any, typ: Any) -> Any:
         bool: is_bool,
         int: isinstance(value, numbers.Integral) and not is_bool,
         float: isinstance(value, numbers.Real) and not is_bool,
-        str: isinstance(value, (str, os.PathLike)),
+        str: isinstance(value, str),
     }.get(typ, True)
     if not ok:
         raise UsageError(f"{name} must be {getattr(typ, '__name__', typ)}, got {value!r}")
-    if typ is str:
-        return os.fspath(value)
-    return typ(value) if typ in (bool, int, float) else value
+    return typ(value) if typ in (bool, int, float, str) else value
 
 
 # Parsers: the one place where an option's text becomes its value.

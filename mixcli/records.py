@@ -1,11 +1,12 @@
-"""What painting produced, as named records: a box, one output row's result, one chunk's result.
+"""What painting produced, as named records: a box, one output row's result, one chunk's result,
+one shard's stats.
 
 This module imports nothing of mixcli: the run makes these records, OUT's journal keeps them
 (a chunk's result is one JSON object), and the table reads them.
 """
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 
@@ -64,8 +65,17 @@ class ChunkResult:
         """(output row, its RowResult) for each row, in plan order."""
         return zip(self.rows, map(RowResult, self.op, self.sources, self.weights, self.boxes, self.mask, self.error))
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+
+@dataclass
+class ShardStats:
+    """What a finished shard wrote: its rows, the rows per op, the input rows --skip-bad dropped
+    ([input row, image, why] each) and its seconds; as JSON, the shard's mark of done."""
+
+    shard: int
+    rows: int
+    ops: dict[str, int]
+    skipped: list[list]
+    seconds: float
 
 
 def by_row(results: list[ChunkResult]) -> tuple[list[int], list[RowResult]]:

@@ -1,6 +1,6 @@
 """OUT as one object (mixcli.outdir.Out) on a local store: every name under OUT, the checks and
 preparation of the folder, cleaning up what an earlier run left, and the run's record under
-OUT/.mixcli (Out.record): start, join, shards done and missing, journals, finishing."""
+OUT/.mixcli (Out.state): start, join, shards done and missing, journals, finishing."""
 
 import hashlib
 import json
@@ -9,7 +9,7 @@ import pytest
 
 from mixcli.errors import MixcliError
 from mixcli.outdir import Out
-from mixcli.outdir.record import run_record
+from mixcli.outdir.state import run_record
 from mixcli.records import ChunkResult, RowResult
 from mixcli.store import LocalStore
 from mixcli.version import __version__
@@ -33,7 +33,7 @@ def put(out: Out, *keys: str) -> None:
 
 def test_the_layout_is_named_once():
     assert (Out.TABLE, Out.SKIPPED, Out.IMAGES, Out.MASKS, Out.TARS) == ("train.csv", "skipped.csv", "images", "masks", "shards")
-    assert (Out.RECORD, Out.RUN, Out.WORK, Out.STAGE) == (".mixcli", ".mixcli/run.json", ".mixcli/shards", ".mixcli/stage")
+    assert (Out.STATE, Out.RUN, Out.WORK, Out.STAGE) == (".mixcli", ".mixcli/run.json", ".mixcli/shards", ".mixcli/stage")
     assert (Out.PART, Out.STATS, Out.JOURNAL) == (".csv", ".json", ".journal")
 
 
@@ -86,7 +86,7 @@ def test_placed_staged_tars_and_work_files():
 
 def test_an_out_is_named_as_its_store(out, tmp_path):
     assert str(out) == str(tmp_path / "out") and out.where("train.csv") == str(tmp_path / "out" / "train.csv")
-    assert out.record.out is out and out.record.store is out.store
+    assert out.state.out is out and out.state.store is out.store
 
 
 # ---------------------------------------------------------------- the folder
@@ -183,38 +183,38 @@ def test_remove_temporaries_looks_in_outs_folders(out):
 # ---------------------------------------------------------------- the record
 
 
-RECORD = run_record({"op": "mixup", "alpha": 0.2}, "ab" * 32, 40, 3)
+STATE = run_record({"op": "mixup", "alpha": 0.2}, "ab" * 32, 40, 3)
 
 
 def test_run_record():
-    assert RECORD == {"mixcli": __version__, "options": {"op": "mixup", "alpha": 0.2}, "input_sha256": "ab" * 32, "rows": 40, "shards": 3}
+    assert STATE == {"mixcli": __version__, "options": {"op": "mixup", "alpha": 0.2}, "input_sha256": "ab" * 32, "rows": 40, "shards": 3}
 
 
 def test_start_records_a_run_with_no_shard_done(out):
     out.store.root.mkdir()
-    assert not out.record.exists()
+    assert not out.state.exists()
     put(out, ".mixcli/shards/000001.json", ".mixcli/shards/000002.csv", ".mixcli/shards/000000.journal")  # an earlier run's
-    out.record.start(RECORD)
-    assert out.record.exists() and out.record.read() == RECORD and out.record.shards() == 3
-    assert out.store.read(Out.RUN) == (json.dumps(RECORD, indent=1, sort_keys=True) + "\n").encode()
-    assert out.store.files(Out.WORK) == [] and out.record.missing(3) == [0, 1, 2]
+    out.state.start(STATE)
+    assert out.state.exists() and out.state.read() == STATE and out.state.shards() == 3
+    assert out.store.read(Out.RUN) == (json.dumps(STATE, indent=1, sort_keys=True) + "\n").encode()
+    assert out.store.files(Out.WORK) == [] and out.state.missing(3) == [0, 1, 2]
 
 
 def test_join_records_the_run_unless_another_group_has(out):
     out.store.root.mkdir()
-    out.record.join(RECORD)
-    assert out.record.read() == RECORD and out.store.is_folder(Out.WORK)
-    out.record.join({**RECORD, "rows": 99})  # a second group's: the first stays (the caller compares them)
-    assert out.record.read() == RECORD
+    out.state.join(STATE)
+    assert out.state.read() == STATE and out.store.is_folder(Out.WORK)
+    out.state.join({**STATE, "rows": 99})  # a second group's: the first stays (the caller compares them)
+    assert out.state.read() == STATE
 
 
 def test_a_record_of_another_version_or_unreadable(out):
     put(out, Out.RUN)
     out.store.write(Out.RUN, json.dumps({"mixcli": "0.1", "options": {}}).encode())
-    assert out.record.shards() is None
+    assert out.state.shards() is None
     out.store.write(Out.RUN, b"{not json")
     with pytest.raises(MixcliError, match=f"^cannot read {out.where(Out.RUN)}: start again with --overwrite$"):
-        out.record.read()
+        out.state.read()
 
 
 def chunk(c: int, rows: list[int]) -> ChunkResult:
@@ -226,48 +226,48 @@ def chunk(c: int, rows: list[int]) -> ChunkResult:
 
 def test_journal_keeps_each_finished_chunk_once(out):
     out.store.root.mkdir()
-    out.record.start(RECORD)
-    assert out.record.journal(1) == []
-    out.record.append(1, chunk(4, [64, 65]))
-    out.record.append(1, chunk(5, [80]))
-    out.record.append(1, chunk(4, [64, 65]))  # a group run twice at once: the same chunk twice
-    assert out.record.journal(1) == [chunk(4, [64, 65]), chunk(5, [80])]
+    out.state.start(STATE)
+    assert out.state.journal(1) == []
+    out.state.append(1, chunk(4, [64, 65]))
+    out.state.append(1, chunk(5, [80]))
+    out.state.append(1, chunk(4, [64, 65]))  # a group run twice at once: the same chunk twice
+    assert out.state.journal(1) == [chunk(4, [64, 65]), chunk(5, [80])]
     journal = out.store.path(Out.work(1, Out.JOURNAL))
     assert journal.read_text().splitlines()[0] == json.dumps(vars(chunk(4, [64, 65])))
     with open(journal, "ab") as f:  # a line of another shape, then a line cut short by a kill
         f.write(b'{"chunk": 7, "unknown": 1}\n[1, 2]\n{"chunk": 6, "rows": [9')
-    assert out.record.journal(1) == [chunk(4, [64, 65]), chunk(5, [80])]
-    out.record.append(1, chunk(6, [96]))
-    assert out.record.journal(1) == [chunk(4, [64, 65]), chunk(5, [80]), chunk(6, [96])]
-    assert out.record.journal(0) == []  # another shard's
+    assert out.state.journal(1) == [chunk(4, [64, 65]), chunk(5, [80])]
+    out.state.append(1, chunk(6, [96]))
+    assert out.state.journal(1) == [chunk(4, [64, 65]), chunk(5, [80]), chunk(6, [96])]
+    assert out.state.journal(0) == []  # another shard's
 
 
 def test_finish_shard_writes_its_part_then_its_stats_and_drops_its_journal(out):
     out.store.root.mkdir()
-    out.record.start(RECORD)
-    out.record.append(2, chunk(9, [144]))
+    out.state.start(STATE)
+    out.state.append(2, chunk(9, [144]))
     stats = {"shard": 2, "rows": 1, "ops": {"mixup": 1}, "skipped": [], "seconds": 0.5}
-    assert not out.record.shard_done(2) and not out.record.has_part(2)
-    out.record.finish_shard(2, lambda text: text.write("_row,image\n144,images/000144_a.jpg\n"), stats)
-    assert out.record.shard_done(2) and out.record.has_part(2) and out.record.missing(3) == [0, 1]
-    assert out.record.shard_stats(2) == stats
+    assert not out.state.shard_done(2) and not out.state.has_part(2)
+    out.state.finish_shard(2, lambda text: text.write("_row,image\n144,images/000144_a.jpg\n"), stats)
+    assert out.state.shard_done(2) and out.state.has_part(2) and out.state.missing(3) == [0, 1]
+    assert out.state.shard_stats(2) == stats
     assert out.store.read(Out.work(2, Out.STATS)) == (json.dumps(stats, sort_keys=True) + "\n").encode()
-    with out.record.open_part(2) as f:
+    with out.state.open_part(2) as f:
         assert f.read() == "_row,image\n144,images/000144_a.jpg\n"
-    assert not out.store.exists(Out.work(2, Out.JOURNAL)) and out.record.journal(2) == []
+    assert not out.store.exists(Out.work(2, Out.JOURNAL)) and out.state.journal(2) == []
 
 
 def test_unreadable_stats_name_the_shard_to_rerun(out):
     put(out, Out.work(1, Out.STATS))
     with pytest.raises(MixcliError, match=f"^cannot read {out.where(Out.work(1, Out.STATS))}: rerun that shard$"):
-        out.record.shard_stats(1)
+        out.state.shard_stats(1)
 
 
 def test_finish_drops_the_parts_and_keeps_the_record(out):
     out.store.root.mkdir()
-    out.record.start(RECORD)
+    out.state.start(STATE)
     for s in range(3):
-        out.record.finish_shard(s, lambda text: text.write("_row,image\n"), {"shard": s})
-    out.record.finish(3)
-    assert out.store.files(Out.RECORD) == ["run.json", "shards/000000.json", "shards/000001.json", "shards/000002.json"]
-    assert out.record.missing(3) == [] and out.record.read() == RECORD
+        out.state.finish_shard(s, lambda text: text.write("_row,image\n"), {"shard": s})
+    out.state.finish(3)
+    assert out.store.files(Out.STATE) == ["run.json", "shards/000000.json", "shards/000001.json", "shards/000002.json"]
+    assert out.state.missing(3) == [] and out.state.read() == STATE

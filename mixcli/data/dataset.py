@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from ..columns import IMAGE, LABEL, SOFT_PREFIX, SPARSE, TABLE
 from ..errors import MixcliError, UsageError, listing
 from ..store import Store, open_file, open_store
+from . import STDIN
 from .csvfile import hard_targets, read_table, soft_columns, targets
 from .labels import Targets
 
-STDIN = "-"  # --csv -: the CSV comes on standard input
 # Files a class folder's images are recognised by (case-insensitive); hidden files are skipped.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 

@@ -1,5 +1,5 @@
 """OUT as one object: every name under it, and the operations on its folder (checks, layout,
-cleaning up); its record under OUT/.mixcli is Out.record (mixcli.outdir.record).
+cleaning up); the state of its run under OUT/.mixcli is Out.state (mixcli.outdir.state).
 
     OUT/train.csv, skipped.csv         the table of the run, and the rows --skip-bad dropped
     OUT/images/<row>_<stem>.<ext>      the images (images/<label>/... with --out-layout folders)
@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from .. import columns
 from ..errors import MixcliError
 from ..store import Store
+from .state import State
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
@@ -30,17 +31,15 @@ class Out:
     IMAGES = "images"
     MASKS = "masks"
     TARS = "shards"  # WebDataset calls its tar files shards; train.csv points into them
-    RECORD = ".mixcli"
-    RUN = f"{RECORD}/run.json"  # the options, the input's digest, the rows and shards of the run
-    WORK = f"{RECORD}/shards"  # each unit of work's journal, part of train.csv and stats
-    STAGE = f"{RECORD}/stage"  # --out-format webdataset: images and masks until their tar is written
+    STATE = ".mixcli"
+    RUN = f"{STATE}/run.json"  # the options, the input's digest, the rows and shards of the run
+    WORK = f"{STATE}/shards"  # each unit of work's journal, part of train.csv and stats
+    STAGE = f"{STATE}/stage"  # --out-format webdataset: images and masks until their tar is written
     PART, STATS, JOURNAL = ".csv", ".json", ".journal"  # a shard's rows of train.csv, its stats (done), its finished chunks
 
     def __init__(self, store: Store):
-        from .record import Record
-
         self.store = store
-        self.record = Record(self)
+        self.state = State(self)
 
     def __str__(self) -> str:
         return self.store.where()
@@ -101,6 +100,16 @@ class Out:
         suffix = ".mask.png" if mask else PurePosixPath(name).suffix
         return f"{cls.tar(n)}/{cls.sample_key(name)}{suffix}"
 
+    @staticmethod
+    def member(in_tar: str) -> str:
+        """The member name a path into a tar (what in_tar gives) names: shards/000001.tar/000123_cat.jpg -> 000123_cat.jpg."""
+        return in_tar.split("/", 2)[2]
+
+    @staticmethod
+    def entry(chunk: int) -> str:
+        """A journal's record of a finished chunk (in an object store, its object under the journal)."""
+        return f"{chunk:06d}.json"
+
     @classmethod
     def work(cls, s: int, suffix: str) -> str:
         """A file of unit of work (shard) s: its PART of train.csv, its STATS, or its JOURNAL."""
@@ -122,17 +131,19 @@ class Out:
     def prepare(self, inputs: list[Store], reuse: bool, folders: list[str]) -> None:
         """check, then make OUT/.mixcli and the given folders (plain folders, never through a symlink)."""
         self.check(inputs, reuse)
-        for key in [self.RECORD, *folders]:
+        for key in [self.STATE, *folders]:
+            if self.store.is_link(key) or self.store.kind(key) == "file":
+                raise MixcliError(f"{self.where(key)} is not a plain folder: refusing to write through it")
             self.store.make_folder(key)
 
     def holds_only_mixcli(self) -> bool:
         """Whether OUT holds nothing but what a mixcli run makes first (another shard group starting)."""
-        return self.store.is_folder() and all(folder and name in (self.RECORD, self.IMAGES, self.MASKS, self.TARS) for name, folder in self.store.entries())
+        return self.store.is_folder() and all(folder and name in (self.STATE, self.IMAGES, self.MASKS, self.TARS) for name, folder in self.store.entries())
 
     def remove_temporaries(self) -> int:
         """Delete what killed writes left in OUT's folders; return the count."""
         staged = [self.staged(self.IMAGES), self.staged(self.MASKS), self.TARS, self.WORK]
-        return self.store.remove_temporaries(["", self.IMAGES, self.MASKS, self.RECORD, *staged], nested=[self.IMAGES])
+        return self.store.remove_temporaries(["", self.IMAGES, self.MASKS, self.STATE, *staged], nested=[self.IMAGES])
 
     def remove_unlisted(self, listed: list[str]) -> int:
         """Delete the files under OUT/images and OUT/masks that `listed` (keys) does not name, and

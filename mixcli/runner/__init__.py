@@ -21,11 +21,12 @@ def run(job: Job, progress: bool = True) -> dict:
     """Do the whole job, or its shard group; return a summary. Raises MixcliError on bad input."""
     start = time.perf_counter()
     reset_decoded()
-    prep = prepare(job)
+    job.validate()
     if job.dry_run:
-        return dry_run(prep, start)
+        return dry_run(prepare(job), start)
     executor = EXECUTORS[job.distributor]
-    with executor.connected(job):  # before OUT is touched: an unreachable Ray leaves nothing behind
+    with executor.connected(job):  # before the data is read and OUT touched: an unreachable Ray fails fast
+        prep = prepare(job)
         opened = open_out(prep)
         if opened.todo:
             executor.execute(prep, opened.todo, progress)

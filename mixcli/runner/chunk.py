@@ -30,6 +30,7 @@ def run_chunk(prep, chunk_id: int, stop: threading.Event) -> ChunkResult:
     """Write the outputs of one chunk of a prepared run; return what was done output by output."""
     job, out, fmt = prep.job, prep.out, prep.format
     placed = fmt.placed()
+    folders: set[str] = set()  # label folders made by this chunk
     start = time.perf_counter()
     with out.store.batch() as put:  # an object store's are sent together once the chunk is painted
 
@@ -37,7 +38,10 @@ def run_chunk(prep, chunk_id: int, stop: threading.Event) -> ChunkResult:
             source, name = prep.ds.where(sources[0]), prep.names[r]
             if placed is not None:  # images/<label>/<name>: the label follows from the weights
                 name = placed(name, prep.label(sources, painted.weights))
-                out.store.make_folder(name.rsplit("/", 1)[0])
+                folder = name.rsplit("/", 1)[0]
+                if folder not in folders:
+                    out.store.make_folder(folder)
+                    folders.add(folder)
             if isinstance(pixels, bytes):  # a pass-through already in the output format: its own bytes
                 put(fmt.key(name), pixels)
             else:

@@ -42,15 +42,16 @@ def merge(place) -> dict:
     """`mixcli merge OUT`: train.csv (and skipped.csv) from the shards every group has finished."""
     start = time.perf_counter()
     out = Out(open_store(place))
-    if not out.record.exists():
+    if not out.state.exists():
         raise MixcliError(f"{out} holds no mixcli run to merge")
-    count = out.record.shards()
+    count = out.state.shards()
     if count is None:
         raise MixcliError(f"{out.where(out.RUN)} records no shards: it was written by another mixcli version")
-    if out.store.is_file(out.TABLE) and not out.record.missing(count) and not any(out.record.has_part(s) for s in range(count)):
-        return {**table_counts(out), "out": str(out), "csv": out.where(out.TABLE), "shards": count, "seconds": 0.0, "merged_before": True}
-    merge_parts(out, count)
-    return {**table_counts(out), "out": str(out), "csv": out.where(out.TABLE), "shards": count, "seconds": round(time.perf_counter() - start, 3)}
+    before = out.store.is_file(out.TABLE) and not out.state.missing(count) and not any(out.state.has_part(s) for s in range(count))
+    if not before:
+        merge_parts(out, count)
+    done = {**table_counts(out), "out": str(out), "csv": out.where(out.TABLE), "shards": count}
+    return {**done, "seconds": 0.0, "merged_before": True} if before else {**done, "seconds": round(time.perf_counter() - start, 3)}
 
 
 def merge_parts(out: Out, count: int) -> tuple[list[str], int]:
@@ -60,18 +61,18 @@ def merge_parts(out: Out, count: int) -> tuple[list[str], int]:
     removed = out.remove_stale_tars(listed)
     out.remove_temporaries()
     out.store.delete_tree(out.STAGE)
-    out.record.finish(count)
+    out.state.finish(count)
     return listed, removed
 
 
 def _write_tables(out: Out, count: int) -> list[str]:
     """Write OUT/train.csv (and skipped.csv) from every shard's part; return the files train.csv
     lists (relative to OUT). Raises MixcliError naming the shards not done."""
-    absent = out.record.missing(count)
+    absent = out.state.missing(count)
     if absent:
         names = ", ".join(str(s) for s in absent[:20]) + (", ..." if len(absent) > 20 else "")
         raise MixcliError(f"{len(absent)} of {count} shards are not done ({names}): run them, then merge again")
-    skipped = sorted(tuple(x) for s in range(count) for x in out.record.shard_stats(s)["skipped"])
+    skipped = sorted(tuple(x) for s in range(count) for x in out.state.shard_stats(s).skipped)
     if skipped:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -85,7 +86,7 @@ def _write_tables(out: Out, count: int) -> list[str]:
     def fill(text) -> None:
         listed.clear()
         with contextlib.ExitStack() as stack:
-            parts = [stack.enter_context(out.record.open_part(s)) for s in range(count)]
+            parts = [stack.enter_context(out.state.open_part(s)) for s in range(count)]
             headers = [next(p, None) for p in parts]
             if not columns.part_header_ok(headers[0]) or any(h != headers[0] for h in headers):
                 raise MixcliError(f"the shards' parts in {out.where(out.WORK)} do not agree: rerun with --overwrite")
@@ -95,7 +96,7 @@ def _write_tables(out: Out, count: int) -> list[str]:
                 text.write(rest)
                 listed.extend(columns.files_of(rest))
 
-    lost = [s for s in range(count) if not out.record.has_part(s)]
+    lost = [s for s in range(count) if not out.state.has_part(s)]
     if lost:
         raise MixcliError(f"the parts of train.csv of shards {', '.join(map(str, lost[:20]))} are missing from {out.where(out.WORK)}: rerun with --overwrite")
     out.store.write_text_with(out.TABLE, fill)
@@ -107,23 +108,23 @@ def table_counts(out: Out) -> dict:
     import pandas as pd
 
     with out.store.open(out.TABLE) as f:
-        table = pd.read_csv(f, usecols=[columns.OP], keep_default_na=False)
+        ops = pd.read_csv(f, usecols=[columns.OP], keep_default_na=False)[columns.OP]
     skipped = []
     if out.store.is_file(out.SKIPPED):
         with out.store.open(out.SKIPPED) as f:
-            skipped = pd.read_csv(f, keep_default_na=False).image.tolist()
-    return {"rows": len(table), **{op: int((table.op == op).sum()) for op in (*REGISTRY, NONE)}, "skipped": len(skipped), "skipped_images": skipped}
+            skipped = pd.read_csv(f, keep_default_na=False)[columns.SKIPPED[0]].tolist()
+    return {"rows": len(ops), **{op: int((ops == op).sum()) for op in (*REGISTRY, NONE)}, "skipped": len(skipped), "skipped_images": skipped}
 
 
 def group_summary(prep, seconds: float) -> dict:
     """What a shard group wrote (its shards' stats), and how many shards of the run are done."""
-    record = prep.out.record
-    stats = [record.shard_stats(s) for s in prep.mine]
-    skipped = sorted(tuple(x) for st in stats for x in st["skipped"])
+    state = prep.out.state
+    stats = [state.shard_stats(s) for s in prep.mine]
+    skipped = sorted(tuple(x) for st in stats for x in st.skipped)
     return {
-        "rows": sum(st["rows"] for st in stats), **{op: sum(st["ops"].get(op, 0) for st in stats) for op in (*REGISTRY, NONE)},
+        "rows": sum(st.rows for st in stats), **{op: sum(st.ops.get(op, 0) for st in stats) for op in (*REGISTRY, NONE)},
         "skipped": len(skipped), "skipped_images": [image for _, image, _ in skipped],
         "out": str(prep.out), "csv": None, "group": list(prep.group), "shards": prep.mine,
-        "missing": record.missing(len(prep.layout)), "workers": prep.job.n_workers, "kernels": checked.active(),
+        "missing": state.missing(len(prep.layout)), "workers": prep.job.n_workers, "kernels": checked.active(),
         "decoders": decoded(), "seconds": round(seconds, 3),
     }

@@ -121,7 +121,7 @@ def _write(store, tar: int, samples: list) -> None:
 def _write_tar(f, store, samples) -> None:
     with tarfile.open(fileobj=f, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         for record, (staged_image, staged_mask) in samples:
-            member = record[columns.IMAGE].split("/", 2)[2]
+            member = Out.member(record[columns.IMAGE])
             key = member.rsplit(".", 1)[0]
             _add(tar, member, store.read(staged_image))
             _add(tar, f"{key}.json", json.dumps({k: columns.json_value(k, v) for k, v in record.items()}).encode())

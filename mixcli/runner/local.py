@@ -18,7 +18,7 @@ from ..data.table import skipped_rows
 from ..errors import MixcliError
 from ..pixels import checked
 from ..pixels.codec import one_thread
-from ..records import ChunkResult, by_row
+from ..records import ChunkResult, ShardStats, by_row
 from .chunk import Interrupted, run_chunk
 
 
@@ -34,12 +34,12 @@ def run_shards(prep, shards: list[int], threads: int, progress: bool) -> None:
     from tqdm import tqdm
 
     one_thread()
-    plan, record = prep.plan, prep.out.record
+    plan, state = prep.plan, prep.out.state
     if np.count_nonzero(plan.mixed) >= checked.WORTH_LOADING:
         checked.try_load_kernels()  # before the pool: loading beside busy workers costs them more
     pending = {s: prep.layout[s] for s in shards}
     shard_of = {c: s for s, chunks in pending.items() for c in chunks}
-    results = {s: record.journal(s) for s in pending}
+    results = {s: state.journal(s) for s in pending}
     left = {s: len(pending[s]) - len(results[s]) for s in pending}
     for s in [s for s in pending if left[s] == 0]:  # killed between its last chunk and its stats
         finish_shard(prep, s, results.pop(s))
@@ -57,7 +57,7 @@ def run_shards(prep, shards: list[int], threads: int, progress: bool) -> None:
         for future in futures:
             result = future.result()
             s = shard_of[result.chunk]
-            record.append(s, result)
+            state.append(s, result)
             results[s].append(result)
             left[s] -= 1
             rows_done += len(result.rows)
@@ -94,12 +94,12 @@ def finish_shard(prep, s: int, results: list[ChunkResult]) -> None:
     table = prep.table(row_results, rows)
     written = [rows[k] for k in table.kept]
     staged = prep.format.pack(prep, s, table, written)
-    stats = {
-        "shard": s, "rows": len(table), "ops": dict(Counter(table.ops)),
-        "skipped": [[i, image, error] for i, image, error in skipped_rows(prep.ds, row_results)],
-        "seconds": round(sum(r.seconds for r in results), 3),
-    }
-    prep.out.record.finish_shard(s, lambda text: table.write(text, written), stats)
+    stats = ShardStats(
+        shard=s, rows=len(table), ops=dict(Counter(table.ops)),
+        skipped=[[i, image, error] for i, image, error in skipped_rows(prep.ds, row_results)],
+        seconds=round(sum(r.seconds for r in results), 3),
+    )
+    prep.out.state.finish_shard(s, lambda text: table.write(text, written), stats)
     prep.out.store.delete(staged)  # packed: after the stats, so a shard killed before them packs again
 
 

@@ -4,7 +4,8 @@ run other shard groups recorded — and find the shards still to do."""
 from dataclasses import dataclass
 
 from ..errors import MixcliError
-from ..job import differences
+from ..job import flags
+from ..outdir.state import differences
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ def resuming(prep) -> bool:
     """Whether the run goes on with one recorded in OUT: a shard group joins the run other groups
     recorded; a whole run resumes one only when asked (and OUT must then hold one, or nothing)."""
     job, out = prep.job, prep.out
-    found = (job.resume or prep.group is not None) and out.record.exists()
+    found = (job.resume or prep.group is not None) and out.state.exists()
     if job.resume and not found and out.store.is_folder() and out.store.entries():
         raise MixcliError(f"nothing to resume in {out}: it holds no unfinished mixcli run")
     return found
@@ -33,12 +34,14 @@ def reusable(prep, again: bool) -> bool:
 
 def check_record(prep) -> None:
     """Refuse to go on with the run recorded in OUT with other options or input (reads only)."""
-    before = prep.out.record.read()
-    if before != prep.record:
-        raise MixcliError(f"{prep.out} was started with other options or input ({differences(before, prep.record)}): rerun with those, or use --overwrite")
+    before = prep.out.state.read()
+    if before != prep.run_record:
+        raise MixcliError(f"{prep.out} was started with other options or input ({differences(before, prep.run_record, flags())}): rerun with those, or use --overwrite")
 
 
 def open_out(prep) -> Opened:
+    """Check and prepare OUT, then start the run's state there (or resume it, or join the shard
+    group's run); return the shards still to do."""
     job, out = prep.job, prep.out
     again = resuming(prep)
     starting = prep.group is not None and out.holds_only_mixcli()  # groups started together: the first made these
@@ -48,9 +51,9 @@ def open_out(prep) -> Opened:
     if again:
         check_record(prep)
     elif prep.group is not None:
-        out.record.join(prep.record)
+        out.state.join(prep.run_record)
         check_record(prep)
     else:
         out.store.delete([out.TABLE, out.SKIPPED])  # a stale table must never describe new images
-        out.record.start(prep.record)
-    return Opened([s for s in prep.mine if not out.record.shard_done(s)], reusable(prep, again))
+        out.state.start(prep.run_record)
+    return Opened([s for s in prep.mine if not out.state.shard_done(s)], reusable(prep, again))

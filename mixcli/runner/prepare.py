@@ -24,7 +24,7 @@ class Prepared:
     """job: the validated job; out: OUT; ds: the dataset; plan: every draw; layout: the chunk ids
     of each shard; group: the shard group (None: the whole run); mine: the group's shards;
     names, masks: the output files by output row, relative to OUT (masks None without masks);
-    record: the run record; format: how outputs reach OUT."""
+    run_record: what OUT's run.json holds; format: how outputs reach OUT."""
 
     job: Job
     out: Out
@@ -35,7 +35,7 @@ class Prepared:
     mine: list[int]
     names: list[str]
     masks: list[str] | None
-    record: dict
+    run_record: dict
     format: formats.Files
 
     def table(self, results: list[RowResult], rows: list[int]) -> Table:
@@ -72,5 +72,5 @@ def prepare(job: Job, files_found: bool = False) -> Prepared:
         job=job, out=Out(open_store(job.out)), ds=ds, plan=plan, layout=layout, group=group,
         mine=shards.of_group(len(layout), group), names=names,
         masks=Out.mask_names(names) if job.operation.masks else None,
-        record=job.record(ds.digest, len(ds), len(layout)), format=formats.of_job(job),
+        run_record=job.run_record(ds.digest, len(ds), len(layout)), format=formats.of_job(job),
     )

@@ -48,7 +48,7 @@ def connected(job):
         started = True
     try:
         most = max((node.get("Resources", {}).get("CPU", 0) for node in ray.nodes() if node.get("Alive")), default=0)
-        if (job.workers or 1) > most:
+        if _threads(job) > most:
             raise UsageError(f"--workers {job.workers} is more than the {most:g} CPUs of Ray's largest node: a task could never start")
         yield
     finally:
@@ -73,13 +73,11 @@ def execute(prep, shards: list[int], progress: bool) -> None:
     from tqdm import tqdm
 
     job = prep.job
-    if job.csv == "-":
-        raise UsageError("--csv - cannot go with --distributor ray: the tasks cannot read this process's standard input")
     # What every task runs: one shard as a group, places absolute (a worker's directory is not ours),
     # the images where this process found them (a task does not look for them again).
     places = {k: _absolute(getattr(job, k)) for k in ("data", "out", "csv") if getattr(job, k) is not None}
     base = replace(
-        job, **places, image_dir=prep.ds.root.absolute().where(), workers=job.workers or 1, distributor="local",
+        job, **places, image_dir=prep.ds.root.absolute().where(), workers=_threads(job), distributor="local",
         overwrite=False, resume=False, shards=None,
     )
     task = ray.remote(_task).options(num_cpus=base.workers, max_retries=RETRIES)
@@ -105,11 +103,18 @@ def execute(prep, shards: list[int], progress: bool) -> None:
         raise
 
 
+def _threads(job) -> int:
+    """The threads of a task: --workers, 1 by default (Ray runs several tasks a node)."""
+    return job.workers or 1
+
+
 def _absolute(place: str) -> str:
     return open_store(place).absolute().where()
 
 
 def _task(job) -> None:
-    """One Ray task: one shard, as a shard group of one."""
+    """One Ray task: one shard, as a shard group of one (done already if a task ran it before)."""
     prep = prepare(job, files_found=True)
-    run_shards(prep, open_out(prep).todo, job.workers, progress=False)
+    todo = open_out(prep).todo
+    if todo:
+        run_shards(prep, todo, job.workers, progress=False)

@@ -102,7 +102,8 @@ class Store:
 
     @contextmanager
     def batch(self) -> Iterator[Callable[[str, bytes], None]]:
-        """put(key, data) for many files: each written by the end of the block, unless it raises."""
+        """put(key, data) for many files, each whole: a local store writes each at once, an object
+        store sends them together at the end of the block (none if the block raises)."""
         yield self.write
 
     def append(self, log: str, name: str, data: bytes) -> None:
@@ -114,7 +115,7 @@ class Store:
         raise NotImplementedError
 
     def make_folder(self, key: str) -> None:
-        """The folder key (and those above it) made where missing; MixcliError if a symlink or a file is there."""
+        """The folder key (and those above it) made where missing; MixcliError if a symlink is there."""
 
     # Deleting
 

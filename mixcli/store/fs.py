@@ -110,6 +110,24 @@ def _result(fn, *args):
         return e
 
 
+_NONE = object()
+
+
+def ask(what: str, where: str, call, *args, missing=_NONE, passing: tuple = ()):
+    """call(*args), any failure of the store a StoreError (cannot <what> <where>: ...); a missing
+    object gives `missing` where one is given; the exceptions `passing` go through as they are."""
+    try:
+        return call(*args)
+    except passing:
+        raise
+    except FileNotFoundError as e:
+        if missing is _NONE:
+            raise failed(what, where, e) from None
+        return missing
+    except Exception as e:
+        raise failed(what, where, e) from None
+
+
 def failed(what: str, where: str, e: Exception) -> MixcliError:
     if isinstance(e, MixcliError):  # already one line (no s3fs, say)
         return e

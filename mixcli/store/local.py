@@ -14,8 +14,6 @@ from .base import Store
 
 
 class LocalStore(Store):
-    __slots__ = ("root",)
-
     def __init__(self, root: Path):
         self.root = Path(root)
 
@@ -113,13 +111,11 @@ class LocalStore(Store):
 
     def make_folder(self, key: str) -> None:
         path = self.path(key)
-        if path.is_symlink() or (path.exists() and not path.is_dir()):
-            raise MixcliError(f"{path} is not a plain folder: refusing to write through it")
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise MixcliError(f"cannot create {path}: {e.strerror}") from None
-        if path.is_symlink():  # made meanwhile, by someone else
+        if path.is_symlink() or not path.is_dir():
             raise MixcliError(f"{path} is not a plain folder: refusing to write through it")
 
     def delete(self, keys: list[str]) -> None:

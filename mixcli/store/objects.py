@@ -5,8 +5,8 @@ environment, e.g. AWS_ENDPOINT_URL).
 An object store has no rename, no append and no folders, but an object appears only once it is
 whole: a write goes straight to its final key (streamed, large ones in parts, completed last),
 a log is one object per record, and a folder exists through the objects under it. Requests
-that wait on the network are sent together (a chunk's reads and writes, deletes). Keys are
-taken literally (fsspec's rm would read * ? [ as patterns). Any failure of the store is a
+that wait on the network are sent together (a chunk's reads and writes, deletes). Deletes take
+keys literally, as listed (fsspec's rm would read * ? [ as patterns). Any failure of the store is a
 StoreError: one line, and the run stops (--resume goes on).
 """
 
@@ -16,9 +16,8 @@ import posixpath
 import time
 from contextlib import contextmanager
 
-from ..errors import MixcliError
 from .base import Store
-from .fs import Guarded, StoreError, drop, failed, filesystem, together
+from .fs import Guarded, StoreError, ask, drop, failed, filesystem, together
 
 CONDITIONAL = ("s3", "s3a")  # stores whose fsspec file system writes "create only" (If-None-Match)
 READ_BLOCK = 1 << 20  # what a streamed read fetches at a time (the merge reads every shard's part at once)
@@ -27,8 +26,6 @@ _BATCH = 256  # requests sent together by a delete
 
 class ObjectStore(Store):
     """The objects under protocol://prefix ('bucket/prefix')."""
-
-    __slots__ = ("protocol", "prefix")
 
     def __init__(self, protocol: str, prefix: str):
         self.protocol, self.prefix = protocol, prefix.strip("/")
@@ -68,33 +65,18 @@ class ObjectStore(Store):
 
     def kind(self, key: str = "") -> str | None:
         """Asked of the store (fsspec's isfile and exists would answer False where it fails)."""
-        try:
-            found = self.fs.info(self.key(key))["type"]
-        except FileNotFoundError:
-            return None
-        except Exception as e:
-            raise failed("reach", self.where(key), e) from None
-        return "folder" if found == "directory" else "file"
+        info = ask("reach", self.where(key), self.fs.info, self.key(key), missing=None)
+        return None if info is None else "folder" if info["type"] == "directory" else "file"
 
     def entries(self, key: str = "") -> list[tuple[str, bool]]:
         top = self.key(key)
-        try:
-            found = self.fs.ls(top, detail=True)
-        except FileNotFoundError:
-            found = []
-        except Exception as e:
-            raise failed("list", self.where(key), e) from None
+        found = ask("list", self.where(key), lambda: self.fs.ls(top, detail=True), missing=[])
         names = sorted((info["name"].strip("/"), info.get("type") == "directory") for info in found)
         return [(name.rsplit("/", 1)[-1], folder) for name, folder in names if name != top]
 
     def files(self, key: str = "", hidden: bool = True) -> list[str]:
         top = self.key(key)
-        try:
-            found = self.fs.find(top)
-        except FileNotFoundError:
-            return []
-        except Exception as e:
-            raise failed("list", self.where(key), e) from None
+        found = ask("list", self.where(key), self.fs.find, top, missing=[])
         skip = len(top) + 1
         names = sorted(name.strip("/")[skip:] for name in found if name.strip("/").startswith(top + "/"))
         return names if hidden else [n for n in names if not any(part.startswith(".") for part in n.split("/"))]
@@ -105,12 +87,7 @@ class ObjectStore(Store):
         return [os.path.normpath(key).lstrip("/") in objects for key in keys]
 
     def read(self, key: str) -> bytes:
-        try:
-            return self.fs.cat_file(self.key(key))
-        except (FileNotFoundError, IsADirectoryError):
-            raise
-        except Exception as e:
-            raise failed("read", self.where(key), e) from None
+        return ask("read", self.where(key), self.fs.cat_file, self.key(key), passing=(FileNotFoundError, IsADirectoryError))
 
     def reader(self, keys: list[str]):
         """Every object requested at once, now: each request waits on the network, not on a CPU."""
@@ -133,13 +110,9 @@ class ObjectStore(Store):
         return got
 
     def open(self, key: str):
-        try:
-            f = Guarded(self.fs.open(self.key(key), "rb", block_size=READ_BLOCK), self.where(key), "read")
-        except FileNotFoundError:
-            raise
-        except Exception as e:
-            raise failed("read", self.where(key), e) from None
-        return io.BufferedReader(f)  # small: the store's file holds READ_BLOCK already
+        where = self.where(key)
+        f = ask("read", where, lambda: self.fs.open(self.key(key), "rb", block_size=READ_BLOCK), passing=(FileNotFoundError,))
+        return io.BufferedReader(Guarded(f, where, "read"))  # small: the store's file holds READ_BLOCK already
 
     def write(self, key: str, data: bytes, exclusive: bool = False) -> None:
         """exclusive: a conditional write where the store has one, else a plain one (the caller reads back)."""
@@ -153,12 +126,7 @@ class ObjectStore(Store):
         returns: an object that fill fails is never made."""
         where, conditional = self.where(key), exclusive and self.protocol in CONDITIONAL
         try:
-            try:
-                f = self.fs.open(self.key(key), "xb" if conditional else "wb", block_size=WRITE_PART)
-            except FileExistsError:
-                raise
-            except Exception as e:
-                raise failed("write", where, e) from None
+            f = ask("write", where, lambda: self.fs.open(self.key(key), "xb" if conditional else "wb", block_size=WRITE_PART), passing=(FileExistsError,))
             try:
                 fill(Guarded(f, where, "write"))  # the store's failures on the way come out as StoreErrors
             except BaseException as e:
@@ -175,7 +143,7 @@ class ObjectStore(Store):
                 drop(f)
                 raise failed("write", where, e) from None
         except StoreError:
-            if conditional:  # another writer's came first, and the store said so as a conflict (AWS: 409)
+            if exclusive:  # another writer's came first, and the store said so as a conflict (AWS: 409)
                 time.sleep(1)
                 if self.is_file(key):
                     raise FileExistsError(where) from None
@@ -202,15 +170,13 @@ class ObjectStore(Store):
         return [data for data in self._fetch([f"{log}/{n}" for n in names]) if isinstance(data, bytes)] if names else []
 
     def make_folder(self, key: str) -> None:
-        """Nothing to make (a prefix exists through its objects); an object of that name is refused."""
-        if self.kind(key) == "file":
-            raise MixcliError(f"{self.where(key)} is not a plain folder: refusing to write through it")
+        """Nothing to make: a prefix exists through its objects."""
 
     def delete(self, keys: list[str]) -> None:
         """Requested together, one key a request, each failure seen (a bulk delete's per-key errors go unread)."""
         for start in range(0, len(keys), _BATCH):
             part = keys[start : start + _BATCH]
-            got = together(self.fs, "rm_file", [(self.key(k),) for k in part])
+            got = together(self.fs, "rm_file", [(f"{self.prefix}/{k}",) for k in part])  # literal: as listed
             for k, value in zip(part, got):
                 if isinstance(value, BaseException) and not isinstance(value, FileNotFoundError):
                     raise failed("delete", self.where(k), value)

@@ -18,7 +18,7 @@ OUT/.mixcli/shards/000003.journal/000012.json, and run.json is created by a cond
 import json
 
 from ..errors import MixcliError
-from ..records import ChunkResult
+from ..records import ChunkResult, ShardStats
 from ..version import __version__
 
 
@@ -28,8 +28,8 @@ def run_record(options: dict, digest: str, rows: int, shards: int) -> dict:
     return {"mixcli": __version__, "options": options, "input_sha256": digest, "rows": rows, "shards": shards}
 
 
-class Record:
-    """The record of the run in an Out (out.record)."""
+class State:
+    """The record of the run in an Out (out.state)."""
 
     def __init__(self, out):
         self.out, self.store = out, out.store
@@ -70,10 +70,10 @@ class Record:
     def missing(self, shards: int) -> list[int]:
         return [s for s in range(shards) if not self.shard_done(s)]
 
-    def shard_stats(self, s: int) -> dict:
+    def shard_stats(self, s: int) -> ShardStats:
         try:
-            return json.loads(self.store.read(self.out.work(s, self.out.STATS)))
-        except (OSError, ValueError):
+            return ShardStats(**json.loads(self.store.read(self.out.work(s, self.out.STATS))))
+        except (OSError, ValueError, TypeError):
             raise MixcliError(f"cannot read {self.out.where(self.out.work(s, self.out.STATS))}: rerun that shard") from None
 
     def has_part(self, s: int) -> bool:
@@ -99,17 +99,29 @@ class Record:
 
     def append(self, s: int, result: ChunkResult) -> None:
         """Add a finished chunk to shard s's journal."""
-        self.store.append(self.out.work(s, self.out.JOURNAL), f"{result.chunk:06d}.json", json.dumps(vars(result)).encode())
+        self.store.append(self.out.work(s, self.out.JOURNAL), self.out.entry(result.chunk), json.dumps(vars(result)).encode())
 
-    def finish_shard(self, s: int, fill_part, stats: dict) -> None:
+    def finish_shard(self, s: int, fill_part, stats: ShardStats) -> None:
         """Shard s is done: its part of train.csv (what fill_part(text) writes), then its stats (the mark), then no journal."""
         self.store.write_text_with(self.out.work(s, self.out.PART), fill_part)
-        self.store.write(self.out.work(s, self.out.STATS), (json.dumps(stats, sort_keys=True) + "\n").encode())
+        self.store.write(self.out.work(s, self.out.STATS), (json.dumps(vars(stats), sort_keys=True) + "\n").encode())
         self.store.delete_tree(self.out.work(s, self.out.JOURNAL))
 
     def finish(self, shards: int) -> None:
         """train.csv is in place: the parts it was made from go; run.json and the stats stay as the record."""
         self.store.delete([self.out.work(s, self.out.PART) for s in range(shards)])
+
+
+def differences(before: dict, now: dict, flags: dict[str, str]) -> str:
+    """What differs between two run records, each option named by its flag (flags: name -> flag)."""
+    keys = []
+    for k in sorted(set(before) | set(now)):
+        if k == "options":
+            a, b = before.get(k, {}), now.get(k, {})
+            keys += [f"{'command' if o == 'op' else flags.get(o, '--' + o.replace('_', '-'))} {a.get(o)} then {b.get(o)}" for o in sorted(set(a) | set(b)) if a.get(o) != b.get(o)]
+        elif before.get(k) != now.get(k):
+            keys.append(k.replace("_", " "))
+    return ", ".join(keys) or "unreadable record"
 
 
 def _as_bytes(record: dict) -> bytes:
