@@ -103,3 +103,21 @@ def test_the_run_record_holds_the_options_that_change_bytes(small_data, tmp_path
     assert options["alpha"] == 0.5 and options["op"] == "cutmix" and "workers" not in options
     result = invoke("cutmix", small_data, out, "--resume", "--alpha", "0.6")
     assert result.exit_code == 1 and "--alpha 0.5 then 0.6" in result.stderr
+
+
+def test_an_empty_size_on_the_command_line_keeps_the_sizes(small_data, tmp_path):
+    """As before the declarations: --size "" (a script's unset variable) is no --size."""
+    result = invoke("mixup", small_data, tmp_path / "o", "--size", "", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) | {"seconds": 0} == mixcli.run("mixup", small_data, tmp_path / "o", dry_run=True) | {"seconds": 0}
+    with pytest.raises(UsageError, match="--size must look like 256x256"):  # from Python, text must say something
+        mixcli.run("mixup", small_data, tmp_path / "o", size="")
+
+
+def test_places_from_python_are_text_or_paths(small_data, tmp_path):
+    with pytest.raises(UsageError, match="^csv must be Path, got 1$"):
+        mixcli.run("mixup", small_data, tmp_path / "o", csv=1)
+    with pytest.raises(UsageError, match="^layout must be str, got "):
+        mixcli.run("mixup", small_data, tmp_path / "o", layout=small_data)
+    summary = mixcli.run("mixup", small_data, tmp_path / "o", csv=small_data / "train.csv", image_dir=small_data / "train", dry_run=True)
+    assert summary["rows"] == 12

@@ -10,7 +10,7 @@ import pytest
 from mixcli.errors import MixcliError
 from mixcli.outdir import Out
 from mixcli.outdir.state import run_record
-from mixcli.records import ChunkResult, RowResult
+from mixcli.records import ChunkResult, RowResult, ShardStats
 from mixcli.store import LocalStore
 from mixcli.version import __version__
 
@@ -246,12 +246,12 @@ def test_finish_shard_writes_its_part_then_its_stats_and_drops_its_journal(out):
     out.store.root.mkdir()
     out.state.start(STATE)
     out.state.append(2, chunk(9, [144]))
-    stats = {"shard": 2, "rows": 1, "ops": {"mixup": 1}, "skipped": [], "seconds": 0.5}
+    stats = ShardStats(shard=2, rows=1, ops={"mixup": 1}, skipped=[], seconds=0.5)
     assert not out.state.shard_done(2) and not out.state.has_part(2)
     out.state.finish_shard(2, lambda text: text.write("_row,image\n144,images/000144_a.jpg\n"), stats)
     assert out.state.shard_done(2) and out.state.has_part(2) and out.state.missing(3) == [0, 1]
     assert out.state.shard_stats(2) == stats
-    assert out.store.read(Out.work(2, Out.STATS)) == (json.dumps(stats, sort_keys=True) + "\n").encode()
+    assert out.store.read(Out.work(2, Out.STATS)) == b'{"ops": {"mixup": 1}, "rows": 1, "seconds": 0.5, "shard": 2, "skipped": []}\n'
     with out.state.open_part(2) as f:
         assert f.read() == "_row,image\n144,images/000144_a.jpg\n"
     assert not out.store.exists(Out.work(2, Out.JOURNAL)) and out.state.journal(2) == []
@@ -267,7 +267,7 @@ def test_finish_drops_the_parts_and_keeps_the_record(out):
     out.store.root.mkdir()
     out.state.start(STATE)
     for s in range(3):
-        out.state.finish_shard(s, lambda text: text.write("_row,image\n"), {"shard": s})
+        out.state.finish_shard(s, lambda text: text.write("_row,image\n"), ShardStats(shard=s, rows=0, ops={}, skipped=[], seconds=0.0))
     out.state.finish(3)
     assert out.store.files(Out.STATE) == ["run.json", "shards/000000.json", "shards/000001.json", "shards/000002.json"]
     assert out.state.missing(3) == [] and out.state.read() == STATE

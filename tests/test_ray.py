@@ -57,9 +57,10 @@ def test_an_error_in_a_ray_task_is_one_line(local_ray, data, tmp_path):
     assert not (tmp_path / "o" / "train.csv").exists()
 
 
-def test_ray_refuses_stdin(local_ray, data, tmp_path):
+def test_ray_refuses_stdin_before_anything_is_written(data, tmp_path):
     r = invoke("mixup", data, tmp_path / "o", "--csv", "-", "--distributor", "ray", input=(data / "train.csv").read_text())
-    assert r.exit_code == 2 and "standard input" in r.stderr
+    assert r.exit_code == 2 and r.stderr == "mixcli: error: --csv - cannot go with --distributor ray: the tasks cannot read this process's standard input\n"
+    assert not (tmp_path / "o").exists()  # no Ray was needed to say so, and OUT was not touched
 
 
 def test_an_unreachable_ray_fails_fast_and_writes_nothing(data, tmp_path):

@@ -431,7 +431,7 @@ def test_resume_with_other_options_is_refused(small_data, tmp_path):
 
     job = Job.make("mixup", small_data, out, alpha=0.2)
     (out / "images").mkdir()
-    Out(open_store(out)).record.start(job.run_record(load_dataset(small_data).digest, 12, 1))
+    Out(open_store(out)).state.start(job.run_record(load_dataset(small_data).digest, 12, 1))
     assert_one_line_error(invoke("mixup", small_data, out, "--resume", "--alpha", "0.4"), 1, "--alpha 0.2 then 0.4")
     invoke_ok("mixup", small_data, out, "--resume", "--alpha", "0.2", "-q")
     assert len(pd.read_csv(out / "train.csv")) == 12

@@ -286,13 +286,13 @@ def test_prune_removes_the_empty_folders_below_a_folder(tree):
 # ---------------------------------------------------------------- folders and temporaries
 
 
-def test_make_folder_makes_parents_and_refuses_a_symlink_or_a_file(tree, tmp_path):
+def test_make_folder_makes_parents_and_refuses_a_symlink_or_a_file_in_its_place(tree, tmp_path):
     tree.make_folder("new/deeper")
     tree.make_folder("new/deeper")  # there already: fine
     assert tree.is_folder("new/deeper")
     with pytest.raises(MixcliError, match=f"^{tree.root / 'link'} is not a plain folder: refusing to write through it$"):
         tree.make_folder("link")
-    with pytest.raises(MixcliError, match=f"^{tree.root / 'a.txt'} is not a plain folder: refusing to write through it$"):
+    with pytest.raises(MixcliError, match=f"^cannot create {tree.root / 'a.txt'}: File exists$"):  # as a label folder's was
         tree.make_folder("a.txt")
     with pytest.raises(MixcliError, match=f"^cannot create {tree.root / 'a.txt' / 'sub'}: "):
         tree.make_folder("a.txt/sub")
