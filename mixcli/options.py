@@ -18,9 +18,8 @@ from typing import Any, Callable, NamedTuple
 
 from .errors import UsageError
 
-# Help panels, in the order `mixcli OP --help` lists them, after the operation's own options.
+# Help panels; `mixcli OP --help` lists them after the operation's own, in the order the Job declares them.
 MIXING, INPUT, OUTPUT, RUN, SCALING = "Mixing", "Input", "Output", "Run", "Scaling out"
-PANELS = (MIXING, INPUT, OUTPUT, RUN, SCALING)
 
 Check = Callable[[str, Any], None]  # (the option's flag, its value): raise UsageError if out of range
 
