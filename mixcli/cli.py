@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from .job import Job, Messages
-from .operations import NONE, REGISTRY
+from .operations import REGISTRY
 from .options import Declared, declared
 from .version import __version__
 
@@ -264,21 +264,9 @@ def _fail(message: str, code: int) -> None:
 
 
 def _summary_line(s: dict) -> str:
-    ops = ", ".join(f"{s[op]} {op}" for op in (*REGISTRY, NONE) if s[op])
-    if s.get("dry_run"):
-        classes = ", ".join(s["classes"][:10]) + (", ..." if len(s["classes"]) > 10 else "")
-        what = f"{s['rows']} images ({ops}) and {s['csv']}"
-        if s.get("group"):
-            what = f"{s['rows']} images ({ops}) of shard group {s['group'][0]} of {s['group'][1]} ({len(s['shards'])} shard(s)) and no train.csv (mixcli merge writes it)"
-        return f"mixcli: dry run: would write {what}; {len(s['classes'])} classes: {classes}; nothing written"
-    skipped = f"; skipped {s['skipped']} bad image(s): {', '.join(s['skipped_images'][:10])}" if s["skipped"] else ""
-    if s.get("group"):
-        i, n = s["group"]
-        left = f"{len(s['missing'])} shard(s) of the run not done yet" if s["missing"] else f"every shard is done: mixcli merge {s['out']}"
-        return f"mixcli: shard group {i} of {n}: {len(s['shards'])} shard(s), {s['rows']} images ({ops}) in {s['seconds']:.1f} s{skipped}; {left}"
-    removed = f"; removed {s['removed']} file(s) of an earlier run" if s.get("removed") else ""
-    ignored = f"; ignored column(s) {', '.join(s['ignored_columns'])}" if s.get("ignored_columns") else ""
-    return f"mixcli: wrote {s['rows']} images ({ops}) and {s['csv']} in {s['seconds']:.1f} s{skipped}{removed}{ignored}"
+    from .runner.report import summary_line
+
+    return summary_line(s)
 
 
 def main() -> None:

@@ -4,6 +4,9 @@ reads its own rows back (a shard's part, a WebDataset sample's JSON). The one mo
     image, label, p_<class>... (or soft_label), op, source_a, source_b, lam, x1, y1, x2, y2,
     sources, weights, boxes, mask
 
+A detection dataset's rows have no class label (no label and p_ columns) and one more column
+before mask, objects: the number of objects the row's image carries.
+
 A shard's part of train.csv has one more column first, ROW (the output row), and one row a line:
 image paths and classes never hold a line break (the dataset refuses them).
 """
@@ -16,7 +19,9 @@ SPARSE = "soft_label"  # --label-format sparse: class:weight pairs joined by ';'
 OP = "op"
 LAM = "lam"
 BOX = ("x1", "y1", "x2", "y2")
-PROVENANCE = (OP, "source_a", "source_b", LAM, *BOX, "sources", "weights", "boxes", "mask")
+MASK = "mask"
+OBJECTS = "objects"
+PROVENANCE = (OP, "source_a", "source_b", LAM, *BOX, "sources", "weights", "boxes", MASK)
 CHAINED = (OP, "source_a", LAM)  # all three mark a mixcli output, whose soft labels are read when chaining
 ROW = "_row"  # a shard's part: the output row first, the merge's key
 SKIPPED = ("image", "error")  # skipped.csv
@@ -26,8 +31,10 @@ def soft_columns(classes: list, sparse: bool) -> list[str]:
     return [SPARSE] if sparse else [f"{SOFT_PREFIX}{c}" for c in classes]
 
 
-def header(soft: list[str]) -> list[str]:
-    return [IMAGE, LABEL, *soft, *PROVENANCE]
+def header(soft: list[str] | None, objects: bool = False) -> list[str]:
+    """The columns; soft None: no class labels; objects: the objects column (before mask, which stays last)."""
+    labels = [] if soft is None else [LABEL, *soft]
+    return [IMAGE, *labels, *PROVENANCE[:-1], *([OBJECTS] if objects else []), MASK]
 
 
 def quoted(value: str) -> str:
@@ -88,4 +95,4 @@ def json_value(column: str, text):
         return None if numeric or column in BOX else ""
     if numeric:
         return float(text)
-    return int(text) if column in BOX else text
+    return int(text) if column in BOX or column == OBJECTS else text

@@ -17,6 +17,7 @@ from .operations import REGISTRY, Operation
 from .options import (
     INPUT,
     MIXING,
+    OBJECTS,
     OUTPUT,
     RUN,
     SCALING,
@@ -30,7 +31,9 @@ from .options import (
     parse_size,
     within,
 )
-from .pixels import FORMATS, MAX_PIXELS
+from .pixels import FORMATS, INTERPOLATIONS, MAX_PIXELS
+
+LAYOUTS = ("auto", "csv", "folders", "yolo", "coco")
 
 
 def _format(flag: str, value: str) -> None:
@@ -76,13 +79,20 @@ class Job:
 
     csv: str | None = option(None, "CSV to read instead of DATA/train.csv ('-': standard input).", panel=INPUT, output=False, path=True)
     image_dir: str | None = option(None, "Folder the CSV's image paths are relative to [default: DATA or DATA/train].", panel=INPUT, output=False, path=True)
-    layout: str = option("auto", "Input layout: a CSV, or class folders DATA/<class>/<image> (auto: folders when there is no train.csv).", metavar="auto|csv|folders", panel=INPUT, check=one_of("auto", "csv", "folders"))
+    layout: str = option("auto", "Input layout: a CSV, class folders DATA/<class>/<image>, or a detection dataset: yolo (DATA/images, DATA/labels, DATA/data.yaml) or coco (DATA/annotations.json) [auto: yolo when DATA has images/ and labels/ and no train.csv, else folders when there is no train.csv, else csv].", metavar="|".join(LAYOUTS), panel=INPUT, check=one_of(*LAYOUTS))
+    annotations: str | None = option(None, "--layout coco: the annotations file [default: DATA/annotations.json].", metavar="FILE", panel=INPUT, output=False, path=True)
+    label_maps: str | None = option(None, "Segmentation label maps: a 1-channel PNG an image at DIR/<image's path, suffix .png>, pixel = class id; mixed as the images, written under OUT/label_maps.", metavar="DIR", panel=INPUT, path=True)
     image_col: str = option(IMAGE, "The CSV's column of image paths.", metavar="NAME", panel=INPUT)
     label_col: str = option(LABEL, "The CSV's column of labels.", metavar="NAME", panel=INPUT)
     label_sep: str | None = option(None, "Multi-label: each label lists classes joined by SEP (e.g. '|'); targets are multi-hot.", metavar="SEP", panel=INPUT, check=_not_empty)
     soft: bool = option(False, "Read the p_<class> columns as soft labels even when the CSV has a label column.", panel=INPUT)
 
+    min_visibility: float = option(0.1, "Keep an object when at least this share of its (resized, placed) box is seen in the output.", metavar="SHARE", panel=OBJECTS, check=within(0, 1))
+    min_box_size: float = option(2.0, "Keep an object when both sides of its output box are at least this many pixels.", metavar="PX", panel=OBJECTS, check=at_least(0))
+    ignore_index: int = option(255, "The label maps' class of 'no class': where no source is seen (Cutout's holes, padding).", metavar="0-255", panel=OBJECTS, check=within(0, 255))
+
     size: tuple[int, int] | None = option(None, "Resize every image to WIDTHxHEIGHT first, e.g. 256x256 [default: keep sizes].", metavar="WxH", panel=OUTPUT, parse=parse_size, check=_size)
+    interpolation: str = option("auto", "How images are resized: auto (area when shrinking, else linear), area, linear, cubic or nearest. Label maps: always nearest.", metavar="|".join(INTERPOLATIONS), panel=OUTPUT, check=one_of(*INTERPOLATIONS))
     fmt: str = option("jpg", "Output image format: jpg or png (lossless).", flags=("--format",), metavar="jpg|png", panel=OUTPUT, check=_format)
     quality: int = option(95, "JPEG quality, 1-100.", panel=OUTPUT, check=within(1, 100))
     label_format: str = option("dense", "dense: a p_<class> column a class; sparse: one soft_label column of class:weight pairs joined by ';' (zeros left out), for many classes.", metavar="dense|sparse", panel=OUTPUT, check=one_of("dense", "sparse"))

@@ -19,7 +19,7 @@ from typing import Any, Callable, NamedTuple
 from .errors import UsageError
 
 # Help panels; `mixcli OP --help` lists them after the operation's own, in the order the Job declares them.
-MIXING, INPUT, OUTPUT, RUN, SCALING = "Mixing", "Input", "Output", "Run", "Scaling out"
+MIXING, INPUT, OBJECTS, OUTPUT, RUN, SCALING = "Mixing", "Input", "Boxes and label maps", "Output", "Run", "Scaling out"
 
 Check = Callable[[str, Any], None]  # (the option's flag, its value): raise UsageError if out of range
 

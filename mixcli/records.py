@@ -24,10 +24,26 @@ class Box(NamedTuple):
         return self.x1, self.y1, self.x2, self.y2
 
 
+class Placement(NamedTuple):
+    """How one source of a painted row reaches the output: a source pixel edge (x, y) lands at
+    (x*sx + ox, y*sy + oy), and the source is seen inside window but not in its holes (and, with
+    mask set, only where the row's mask equals it). Mapped boxes and label maps follow it."""
+
+    sx: float
+    sy: float
+    ox: float
+    oy: float
+    window: Box
+    holes: tuple[Box, ...] = ()
+    mask: int | None = None
+
+
 class RowResult(NamedTuple):
     """What was done for one output row: the op that ran ('none' for a pass-through), its
     sources (the row's own input row first, then its partners), the label weight of each,
-    its boxes ([y1, y2, x1, x2] each), whether it wrote a mask, and why it was skipped ('' if written)."""
+    its boxes ([y1, y2, x1, x2] each), whether it wrote a mask, and why it was skipped ('' if
+    written); a detection dataset's row also its objects ([category, x1, y1, x2, y2, weight,
+    visibility, crowd] each, output pixels), the objects the thresholds dropped, and its size [w, h]."""
 
     op: str
     sources: list[int]
@@ -35,6 +51,9 @@ class RowResult(NamedTuple):
     boxes: list[list[int]]
     mask: bool
     error: str
+    objects: list[list] = ()  # type: ignore[assignment]
+    dropped: int = 0
+    size: list[int] = ()  # type: ignore[assignment]
 
 
 @dataclass
@@ -51,6 +70,9 @@ class ChunkResult:
     mask: list[bool] = field(default_factory=list)
     error: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall time of painting and writing the chunk
+    objects: list[list[list]] = field(default_factory=list)  # a detection dataset's, else empty
+    dropped: list[int] = field(default_factory=list)
+    size: list[list[int]] = field(default_factory=list)
 
     def add(self, row: int, result: RowResult) -> None:
         self.rows.append(row)
@@ -60,10 +82,17 @@ class ChunkResult:
         self.boxes.append(result.boxes)
         self.mask.append(result.mask)
         self.error.append(result.error)
+        if result.size:
+            self.objects.append(result.objects)
+            self.dropped.append(result.dropped)
+            self.size.append(result.size)
 
     def results(self) -> Iterator[tuple[int, RowResult]]:
         """(output row, its RowResult) for each row, in plan order."""
-        return zip(self.rows, map(RowResult, self.op, self.sources, self.weights, self.boxes, self.mask, self.error))
+        columns = [self.op, self.sources, self.weights, self.boxes, self.mask, self.error]
+        if self.size:
+            columns += [self.objects, self.dropped, self.size]
+        return zip(self.rows, map(RowResult, *columns))
 
 
 @dataclass
@@ -76,6 +105,8 @@ class ShardStats:
     ops: dict[str, int]
     skipped: list[list]
     seconds: float
+    objects: int = 0  # objects written (a detection dataset's)
+    dropped: int = 0  # objects the thresholds dropped
 
 
 def by_row(results: list[ChunkResult]) -> tuple[list[int], list[RowResult]]:

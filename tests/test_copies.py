@@ -65,7 +65,7 @@ def test_copies_labels_are_the_weighted_sources(data20, tmp_path):
 def test_each_image_is_decoded_once_whatever_the_copies(data20, tmp_path, monkeypatch):
     calls = []
     real = mixing.decode
-    monkeypatch.setattr(mixing, "decode", lambda data, name, size=None: calls.append(name) or real(data, name, size))
+    monkeypatch.setattr(mixing, "decode", lambda data, name, *rest: calls.append(name) or real(data, name, *rest))
     run_op("mosaic", data20, tmp_path / "o", copies=4, keep_originals=True, workers=2)
     assert len(calls) == 20 and len(set(calls)) == 20
 
@@ -141,7 +141,7 @@ def test_each_good_image_is_decoded_once_when_bad_ones_are_skipped(op, data20, t
         (data20 / "train" / name).write_bytes(b"not an image")
     calls = []
     real = mixing.decode
-    monkeypatch.setattr(mixing, "decode", lambda data, name, size=None: calls.append(name.rsplit("/", 1)[-1]) or real(data, name, size))
+    monkeypatch.setattr(mixing, "decode", lambda data, name, *rest: calls.append(name.rsplit("/", 1)[-1]) or real(data, name, *rest))
     for seed in range(4):
         calls.clear()
         run_op(op, data20, tmp_path / f"{op}{seed}", skip_bad=True, seed=seed, copies=2)

@@ -251,7 +251,7 @@ def test_finish_shard_writes_its_part_then_its_stats_and_drops_its_journal(out):
     out.state.finish_shard(2, lambda text: text.write("_row,image\n144,images/000144_a.jpg\n"), stats)
     assert out.state.shard_done(2) and out.state.has_part(2) and out.state.missing(3) == [0, 1]
     assert out.state.shard_stats(2) == stats
-    assert out.store.read(Out.work(2, Out.STATS)) == b'{"ops": {"mixup": 1}, "rows": 1, "seconds": 0.5, "shard": 2, "skipped": []}\n'
+    assert out.store.read(Out.work(2, Out.STATS)) == b'{"dropped": 0, "objects": 0, "ops": {"mixup": 1}, "rows": 1, "seconds": 0.5, "shard": 2, "skipped": []}\n'
     with out.state.open_part(2) as f:
         assert f.read() == "_row,image\n144,images/000144_a.jpg\n"
     assert not out.store.exists(Out.work(2, Out.JOURNAL)) and out.state.journal(2) == []

@@ -2,7 +2,9 @@
 
 Layouts: a CSV (DATA/train.csv, --csv PATH, or --csv - for stdin) whose image paths are
 relative to DATA, DATA/train or --image-dir; or class folders, DATA/<class>/<image> (also
-DATA/train/<class>/...), as torchvision's ImageFolder, used when there is no CSV. DATA and
+DATA/train/<class>/...), as torchvision's ImageFolder, used when there is no CSV; or a
+detection dataset, YOLO's or COCO's (mixcli.annotations), whose rows carry objects and no
+class label. Any layout may have label maps (--label-maps DIR). DATA and
 the others may be local folders or object-store URLs (mixcli.store). Every problem is found
 here, before anything is written, and raised as a MixcliError naming the offending rows.
 """
@@ -10,8 +12,11 @@ here, before anything is written, and raised as a MixcliError naming the offendi
 import hashlib
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 
+from ..annotations import coco, yolo
+from ..annotations.objects import Objects
 from ..columns import IMAGE, LABEL, SOFT_PREFIX, SPARSE, TABLE
 from ..errors import MixcliError, UsageError, listing
 from ..store import Store, open_file, open_store
@@ -28,15 +33,22 @@ class Dataset:
     """images: the images as the CSV writes them (or class/name in class folders), keys of the
     store root; targets: each row's label weights; digest: sha256 of the CSV's bytes or of the
     folder listing; ignored_columns: the p_ columns not read as soft labels; source: the
-    folder the CSV was read from (None: standard input, or class folders)."""
+    folder the CSV was read from (None: standard input, or class folders). A detection
+    dataset has objects and no class labels (targets None); invalid: its rows whose labels
+    cannot be read (row -> why); notes: what of its labels was not read as given. maps: the
+    folder of label maps, <image key with suffix .png> each (None: none)."""
 
     root: Store
     images: list[str]
     classes: list
-    targets: Targets
+    targets: Targets | None
     digest: str = ""
     ignored_columns: list[str] = field(default_factory=list)
     source: Store | None = None
+    objects: Objects | None = None
+    invalid: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    maps: Store | None = None
 
     def __len__(self) -> int:
         return len(self.images)
@@ -50,23 +62,75 @@ class Dataset:
         """How the user names row i's image file."""
         return self.root.where(self.images[i])
 
+    def map_key(self, i: int) -> str:
+        """Row i's label map under maps: its image's key with suffix .png."""
+        return str(PurePosixPath(self.images[i]).with_suffix(".png"))
+
 
 def load_dataset(
     data, csv=None, image_dir=None, soft: bool = False, *,
     layout: str = "auto", image_col: str = IMAGE, label_col: str = LABEL, label_sep: str | None = None,
-    check_files: bool = True,
+    annotations=None, label_maps=None, check_files: bool = True, skip_bad: bool = False,
 ) -> Dataset:
     """Read DATA's train.csv (or `csv`, or class folders) and find the images (DATA, DATA/train
     or `image_dir`); each place a path or a URL. soft: read the p_ columns as soft labels even
     beside a label column; layout: auto (class folders when there is no CSV and there are class
     folders), csv or folders; image_col, label_col: the CSV's column names; label_sep: labels are
-    lists of classes joined by it (multi-label). check_files=False: the images are not looked
-    for (a Ray task, whose driver found them under image_dir a moment ago: a store's listing is long)."""
+    lists of classes joined by it (multi-label); annotations: COCO's file (layout coco);
+    label_maps: the folder of label maps. check_files=False: the images are not looked for (a
+    Ray task, whose driver found them under image_dir a moment ago: a store's listing is long).
+    skip_bad: a detection dataset's unreadable label files mark their rows invalid, else they stop the run."""
     data = open_store(data)
     images_at = open_store(image_dir) if image_dir is not None else None
     if layout == "auto":
         no_csv = csv is None and not data.is_file(TABLE)
-        layout = "folders" if no_csv and _class_root(data, images_at) is not None else "csv"
+        if no_csv and data.is_folder(yolo.IMAGES) and data.is_folder(yolo.LABELS):
+            layout = "yolo"
+        else:
+            layout = "folders" if no_csv and _class_root(data, images_at) is not None else "csv"
+    if layout in ("yolo", "coco"):
+        ds = _detection(data, layout, annotations, skip_bad, csv, image_dir, label_sep)
+    else:
+        if annotations is not None:
+            raise UsageError("--annotations goes with --layout coco")
+        ds = _classes(data, csv, images_at, soft, layout, image_col, label_col, label_sep, check_files)
+    if label_maps is None:
+        return ds
+    maps = open_store(label_maps)
+    if not maps.is_folder():
+        raise MixcliError(f"--label-maps {maps.where()} is not a folder")
+    if check_files:
+        found = maps.has([ds.map_key(i) for i in range(len(ds))])
+        missing = [ds.map_key(i) for i, ok in enumerate(found) if not ok]
+        if missing:
+            raise MixcliError(f"{len(missing)} label map(s) not found under {maps.where()}: {listing(missing)}")
+    return replace(ds, maps=maps)
+
+
+def _detection(data: Store, layout: str, annotations, skip_bad: bool, csv, image_dir, label_sep) -> Dataset:
+    """A YOLO or COCO dataset: its images, their objects, no class labels."""
+    for flag, given in (("--csv", csv), ("--image-dir", image_dir), ("--label-sep", label_sep)):
+        if given is not None:
+            raise UsageError(f"{flag} does not go with --layout {layout}")
+    if layout == "yolo":
+        if annotations is not None:
+            raise UsageError("--annotations goes with --layout coco")
+        got = yolo.read(data, IMAGE_EXTENSIONS)
+        notes = [f"{got['polygons']} polygon(s) read as their bounding boxes"] if got["polygons"] else []
+        invalid = got["invalid"]
+        if invalid and not skip_bad:
+            raise MixcliError(next(iter(invalid.values())) + (f" (and {len(invalid) - 1} more label file(s); --skip-bad drops their images)" if len(invalid) > 1 else ""))
+    else:
+        got = coco.read(data, open_file(annotations) if annotations is not None else None)
+        notes = ["segmentation not read (boxes only)"] if got["segmented"] else []
+        invalid = {}
+    _no_line_breaks(got["images"], [], got["root"].where())
+    return Dataset(root=got["root"], images=got["images"], classes=[], targets=None, digest=got["digest"],
+                   objects=got["objects"], invalid=invalid, notes=notes)
+
+
+def _classes(data: Store, csv, images_at, soft, layout, image_col, label_col, label_sep, check_files) -> Dataset:
+    """A CSV's or class folders' dataset: each row's class label."""
     if layout == "folders":
         if csv is not None:
             raise UsageError("--csv and --layout folders exclude each other")

@@ -34,11 +34,17 @@ class Table:
         self._src = np.array([r.sources + [-1] * (width - len(r.sources)) for r in kept], dtype=np.int64).reshape(len(keep), width)
         self._w = np.array([r.weights + [0.0] * (width - len(r.weights)) for r in kept], dtype=np.float64).reshape(len(keep), width)
         self.ops = [r.op for r in kept]
-        self.soft_columns = columns.soft_columns(ds.classes, sparse)
-        self.columns = columns.header(self.soft_columns)
+        self.labelled = ds.targets is not None  # a detection dataset's rows have objects instead
+        self.soft_columns = columns.soft_columns(ds.classes, sparse) if self.labelled else []
+        self.columns = columns.header(self.soft_columns if self.labelled else None, objects=ds.objects is not None)
         self.images = [names[k] for k in keep]
         self.masks = [masks[k] if masks and results[k].mask else "" for k in keep]
-        self._rest = [self._provenance(r) for r in kept]
+        self._rest = [self._provenance(r) + ([str(len(r.objects))] if ds.objects is not None else []) for r in kept]
+        self.objects = [r.objects for r in kept]
+        self.sizes = [r.size for r in kept]
+        if not self.labelled:
+            self.labels, self._entries = [], [[] for _ in keep]
+            return
         # Each row's nonzero label weights, (class, weight) in class order: found sparsely when
         # there is no smoothing (every class then has a weight, and blocks of rows are dense).
         self._entries = None
@@ -92,6 +98,10 @@ class Table:
         k = 0
         for block in self._blocks():
             for entries in block:
+                if not self.labelled:
+                    yield [self.images[k], *self._rest[k], self.masks[k]]
+                    k += 1
+                    continue
                 if self._sparse:
                     fields = [columns.sparse_field(names, entries)]
                 else:
@@ -113,6 +123,9 @@ class Table:
         f.write(",".join(map(quoted, ([columns.ROW] if first is not None else []) + self.columns)) + "\n")
         n_soft = len(self.soft_columns)
         for k, row in enumerate(self.rows()):
+            if not self.labelled:
+                f.write(",".join(([str(first[k])] if first is not None else []) + [quoted(v) for v in row]) + "\n")
+                continue
             head = ([str(first[k])] if first is not None else []) + [quoted(row[0]), quoted(str(row[1]))]
             soft = row[2 : 2 + n_soft] if n_soft > 1 else [quoted(row[2])]
             f.write(",".join(head + soft + [quoted(v) for v in row[2 + n_soft :]]) + "\n")

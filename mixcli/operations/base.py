@@ -15,17 +15,21 @@ The declarations import nothing heavy, since the CLI reads them to build its com
 from typing import Any, Callable, NamedTuple
 
 from ..options import check_values
-from ..records import Box
+from ..records import Box, Placement
 
 
 class Painted(NamedTuple):
     """What one painted row was: the operation that ran (its name), the label weight of each
-    source (the row's own image first, partners in order), boxes, and a mask (HxW uint8, 0/255)."""
+    source (the row's own image first, partners in order), boxes, a mask (HxW uint8, 0/255),
+    how each source reached the output (placements, in source order) and whether the sources
+    were blended (seen together everywhere, each at its weight) rather than placed side by side."""
 
     op: str
     weights: tuple[float, ...]
     boxes: tuple[Box, ...] = ()
     mask: Any = None
+    placements: tuple[Placement, ...] = ()
+    blended: bool = False
 
 
 Streams = Callable[[int], Any]  # k -> the operation's k-th seeded numpy Generator
@@ -61,13 +65,14 @@ class Operation:
         """The `op` a mixed row with these draws records (what paint's Painted will say)."""
         return self.name
 
-    def paint(self, images: list, row: dict, out) -> Painted:
+    def paint(self, images: list, row: dict, out, interpolation: str = "auto") -> Painted:
         """Paint one row into out (an array of the row's own image's shape, possibly that image
-        itself when paints_over_base) from its decoded sources and its draws; say what was painted."""
+        itself when paints_over_base) from its decoded sources and its draws, resizing by
+        `interpolation` (mixcli.pixels.INTERPOLATIONS); say what was painted."""
         raise NotImplementedError
 
 
-def match(img, shape):
+def match(img, shape, interpolation: str = "auto"):
     """img resized to shape's height and width if it differs (the row's own image sets the size)."""
     if img.shape == shape:
         return img
@@ -75,4 +80,19 @@ def match(img, shape):
 
     from ..pixels.codec import resize
 
-    return np.ascontiguousarray(resize(img, (shape[1], shape[0])))
+    return np.ascontiguousarray(resize(img, (shape[1], shape[0]), interpolation))
+
+
+def whole(shape) -> Box:
+    """The box of a whole image of this shape."""
+    return Box(0, shape[0], 0, shape[1])
+
+
+def own(shape, holes: tuple[Box, ...] = (), mask: int | None = None) -> Placement:
+    """The row's own image, where it is: seen everywhere but in holes (and where the mask says)."""
+    return Placement(1.0, 1.0, 0.0, 0.0, whole(shape), tuple(b for b in holes if b.y2 > b.y1 and b.x2 > b.x1), mask)
+
+
+def matched(src_shape, shape, window: Box | None = None, mask: int | None = None) -> Placement:
+    """A partner resized to the row's image (match), seen inside window (default: everywhere)."""
+    return Placement(shape[1] / src_shape[1], shape[0] / src_shape[0], 0.0, 0.0, window or whole(shape), (), mask)

@@ -8,7 +8,7 @@ label weight of the row's image is the share outside the box (or the drawn lam, 
 from dataclasses import dataclass
 
 from ..options import option, pair_range
-from .base import Operation, Painted, match
+from .base import Operation, Painted, match, matched, own
 from .geometry import box_lam, cutmix_box
 from .mixup import alpha_option
 
@@ -24,17 +24,17 @@ def correct_lam_option():
     return option(True, "Label weight from the clipped box's area (else the drawn lam).", flags=("--correct-lam/--no-correct-lam",))
 
 
-def paint_cutmix(images: list, lam: float, u, minmax: tuple[float, float] | None, correct_lam: bool, out) -> Painted:
+def paint_cutmix(images: list, lam: float, u, minmax: tuple[float, float] | None, correct_lam: bool, out, interpolation: str = "auto") -> Painted:
     from ..pixels.checked import paste
 
-    a = images[0]
+    a, b = images
     h, w = a.shape[:2]
     box = cutmix_box(h, w, lam, u, minmax)
     if out is not a:
         out[...] = a
-    paste(match(images[1], a.shape), box, out)
+    paste(match(b, a.shape, interpolation), box, out)
     lam = box_lam(h, w, box) if correct_lam or minmax else lam
-    return Painted("cutmix", (lam, 1.0 - lam), (box,))
+    return Painted("cutmix", (lam, 1.0 - lam), (box,), placements=(own(a.shape, (box,)), matched(b.shape, a.shape, box)))
 
 
 @dataclass(frozen=True)
@@ -50,5 +50,5 @@ class CutMix(Operation):
     def draw(self, n: int, streams) -> dict:
         return {"lam": streams(0).beta(self.alpha, self.alpha, n), "u": streams(1).random((n, 4))}
 
-    def paint(self, images: list, row: dict, out) -> Painted:
-        return paint_cutmix(images, float(row["lam"]), row["u"], self.minmax, self.correct_lam, out)
+    def paint(self, images: list, row: dict, out, interpolation: str = "auto") -> Painted:
+        return paint_cutmix(images, float(row["lam"]), row["u"], self.minmax, self.correct_lam, out, interpolation)

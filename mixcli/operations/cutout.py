@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ..errors import UsageError
 from ..options import at_least, option, within
 from ..records import Box
-from .base import Operation, Painted
+from .base import Operation, Painted, own
 from .geometry import uniform_int
 
 
@@ -38,7 +38,7 @@ class Cutout(Operation):
     def draw(self, n: int, streams) -> dict:
         return {"u": streams(0).random((n, self.holes, 2))}
 
-    def paint(self, images: list, row: dict, out) -> Painted:
+    def paint(self, images: list, row: dict, out, interpolation: str = "auto") -> Painted:
         from ..pixels.checked import fill
 
         a = images[0]
@@ -49,4 +49,4 @@ class Cutout(Operation):
             out[...] = a
         for box in boxes:
             fill(out, box, self.fill)
-        return Painted(self.name, (1.0,), boxes)
+        return Painted(self.name, (1.0,), boxes, placements=(own(a.shape, boxes),))

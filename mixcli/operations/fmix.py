@@ -15,7 +15,7 @@ it comes from a generator seeded by a number drawn up front for the row.
 from dataclasses import dataclass
 
 from ..options import above, beta, option
-from .base import Operation, Painted, match
+from .base import Operation, Painted, match, matched, own
 
 GRID = 32
 
@@ -65,16 +65,16 @@ class FMix(Operation):
     def draw(self, n: int, streams) -> dict:
         return {"lam": streams(0).beta(self.alpha, self.alpha, n), "noise_seed": streams(1).integers(0, 2**63, n)}
 
-    def paint(self, images: list, row: dict, out) -> Painted:
+    def paint(self, images: list, row: dict, out, interpolation: str = "auto") -> Painted:
         from ..pixels.checked import select
 
-        a = images[0]
+        a, b = images
         h, w = a.shape[:2]
         count = round((1.0 - float(row["lam"])) * h * w)
         mask = top_mask(fourier_noise(h, w, self.decay_power, int(row["noise_seed"])), count)
         if out is not a:
             out[...] = a
-        select(mask, match(images[1], a.shape), out)
+        select(mask, match(b, a.shape, interpolation), out)
         lam = 1.0 - count / (h * w)
         mask *= 255
-        return Painted(self.name, (lam, 1.0 - lam), (), mask)
+        return Painted(self.name, (lam, 1.0 - lam), (), mask, (own(a.shape, mask=0), matched(b.shape, a.shape, mask=255)))

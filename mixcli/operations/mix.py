@@ -52,7 +52,7 @@ class Mix(Operation):
     def row_op(self, row: dict) -> str:
         return "cutmix" if row["cut"] else "mixup"
 
-    def paint(self, images: list, row: dict, out) -> Painted:
+    def paint(self, images: list, row: dict, out, interpolation: str = "auto") -> Painted:
         if row["cut"]:
-            return paint_cutmix(images, float(row["lam"]), row["u"], self.minmax, self.correct_lam, out)
-        return paint_mixup(images, float(row["lam"]), out)
+            return paint_cutmix(images, float(row["lam"]), row["u"], self.minmax, self.correct_lam, out, interpolation)
+        return paint_mixup(images, float(row["lam"]), out, interpolation)

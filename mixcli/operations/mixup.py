@@ -7,19 +7,19 @@ The partner is resized to the row's own image first.
 from dataclasses import dataclass
 
 from ..options import beta, option
-from .base import Operation, Painted, match
+from .base import Operation, Painted, match, matched, own
 
 
 def alpha_option():
     return option(1.0, "Beta(alpha, alpha) parameter of the mixing weight lam; > 0.", check=beta())
 
 
-def paint_mixup(images: list, lam: float, out) -> Painted:
+def paint_mixup(images: list, lam: float, out, interpolation: str = "auto") -> Painted:
     from ..pixels.checked import blend
 
-    a = images[0]
-    blend(a, match(images[1], a.shape), lam, out)
-    return Painted("mixup", (lam, 1.0 - lam))
+    a, b = images
+    blend(a, match(b, a.shape, interpolation), lam, out)
+    return Painted("mixup", (lam, 1.0 - lam), placements=(own(a.shape), matched(b.shape, a.shape)), blended=True)
 
 
 @dataclass(frozen=True)
@@ -33,5 +33,5 @@ class MixUp(Operation):
     def draw(self, n: int, streams) -> dict:
         return {"lam": streams(0).beta(self.alpha, self.alpha, n)}
 
-    def paint(self, images: list, row: dict, out) -> Painted:
-        return paint_mixup(images, float(row["lam"]), out)
+    def paint(self, images: list, row: dict, out, interpolation: str = "auto") -> Painted:
+        return paint_mixup(images, float(row["lam"]), out, interpolation)

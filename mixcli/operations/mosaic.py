@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..options import option, pair_range
 from ..records import Box
 from .base import Operation, Painted
+from .fitting import fill_option, fit_option, place
 from .geometry import area, uniform_int
 
 
@@ -28,18 +29,14 @@ class Mosaic(Operation):
     over_base = False  # the row's own image is resized into the canvas: they cannot be one array
 
     offset: tuple[float, float] = option((0.25, 0.75), "Range of the centre, as fractions of each side.", metavar="LO HI", check=pair_range())
+    fit: str = fit_option()
+    fill: int = fill_option()
 
     def draw(self, n: int, streams) -> dict:
         return {"u": streams(0).random((n, 2))}
 
-    def paint(self, images: list, row: dict, out) -> Painted:
-        from ..pixels.checked import paste
-        from ..pixels.codec import resize
-
+    def paint(self, images: list, row: dict, out, interpolation: str = "auto") -> Painted:
         h, w = out.shape[:2]
         boxes = quadrants(h, w, *self.offset, row["u"])
-        for img, box in zip(images, boxes):
-            y1, y2, x1, x2 = box
-            if y2 > y1 and x2 > x1:
-                paste(resize(img, (x2 - x1, y2 - y1)), box, out, origin=(0, 0))
-        return Painted(self.name, tuple(area(box) / (h * w) for box in boxes), tuple(boxes))
+        placements = tuple(place(img, box, out, self.fit, self.fill, interpolation) for img, box in zip(images, boxes))
+        return Painted(self.name, tuple(area(box) / (h * w) for box in boxes), tuple(boxes), placements=placements)

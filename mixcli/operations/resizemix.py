@@ -9,7 +9,8 @@ tau ~ U[scale_min, scale_max], cut_h = int(H*tau), cut_w = int(W*tau), box place
 from dataclasses import dataclass
 
 from ..options import option, pair_range
-from .base import Operation, Painted
+from .base import Operation, Painted, own
+from .fitting import fill_option, fit_option, place
 from .geometry import box_lam, centred_box
 
 
@@ -21,6 +22,8 @@ class ResizeMix(Operation):
 
     scale_min: float = option(0.1, "Smallest box side, as a fraction of the image side.")
     scale_max: float = option(0.8, "Largest box side, as a fraction of the image side.")
+    fit: str = fit_option()
+    fill: int = fill_option()
 
     def check(self) -> None:
         pair_range()("--scale-min/--scale-max", (self.scale_min, self.scale_max))
@@ -28,18 +31,13 @@ class ResizeMix(Operation):
     def draw(self, n: int, streams) -> dict:
         return {"tau": streams(0).uniform(self.scale_min, self.scale_max, n), "u": streams(1).random((n, 2))}
 
-    def paint(self, images: list, row: dict, out) -> Painted:
-        from ..pixels.checked import paste
-        from ..pixels.codec import resize
-
+    def paint(self, images: list, row: dict, out, interpolation: str = "auto") -> Painted:
         a, b = images
         h, w = a.shape[:2]
         tau = float(row["tau"])
         box = centred_box(h, w, int(h * tau), int(w * tau), row["u"][0], row["u"][1])
-        y1, y2, x1, x2 = box
         if out is not a:
             out[...] = a
-        if y2 > y1 and x2 > x1:
-            paste(resize(b, (x2 - x1, y2 - y1)), box, out, origin=(0, 0))
+        partner = place(b, box, out, self.fit, self.fill, interpolation)
         lam = box_lam(h, w, box)
-        return Painted(self.name, (lam, 1.0 - lam), (box,))
+        return Painted(self.name, (lam, 1.0 - lam), (box,), placements=(own(a.shape, (box,)), partner))

@@ -4,6 +4,9 @@ cleaning up); the state of its run under OUT/.mixcli is Out.state (mixcli.outdir
     OUT/train.csv, skipped.csv         the table of the run, and the rows --skip-bad dropped
     OUT/images/<row>_<stem>.<ext>      the images (images/<label>/... with --out-layout folders)
     OUT/masks/<row>_<stem>.png         FMix's mixing masks
+    OUT/labels/<row>_<stem>.txt        --layout yolo: each image's objects; OUT/data.yaml names the classes
+    OUT/annotations.json               --layout coco: the images' objects
+    OUT/label_maps/<row>_<stem>.png    --label-maps: each image's label map
     OUT/shards/NNNNNN.tar              --out-format webdataset: the tar files (WebDataset's "shards")
     OUT/.mixcli/                       the run's record: run.json, and the units of work (shards)
     OUT/.mixcli/stage/                 --out-format webdataset: images until their tar is written
@@ -14,6 +17,7 @@ import re
 from pathlib import PurePosixPath
 
 from .. import columns
+from ..annotations import coco, yolo
 from ..errors import MixcliError
 from ..store import Store
 from .state import State
@@ -30,12 +34,18 @@ class Out:
     SKIPPED = "skipped.csv"
     IMAGES = "images"
     MASKS = "masks"
+    LABELS = yolo.LABELS
+    LABEL_MAPS = "label_maps"
+    DATA_YAML = yolo.YAML
+    ANNOTATIONS = coco.FILE
     TARS = "shards"  # WebDataset calls its tar files shards; train.csv points into them
     STATE = ".mixcli"
     RUN = f"{STATE}/run.json"  # the options, the input's digest, the rows and shards of the run
     WORK = f"{STATE}/shards"  # each unit of work's journal, part of train.csv and stats
     STAGE = f"{STATE}/stage"  # --out-format webdataset: images and masks until their tar is written
-    PART, STATS, JOURNAL = ".csv", ".json", ".journal"  # a shard's rows of train.csv, its stats (done), its finished chunks
+    CATEGORIES = f"{STATE}/categories.json"  # a detection run's categories, for the merge's data.yaml or annotations.json
+    PART, STATS, JOURNAL, OBJECTS = ".csv", ".json", ".journal", ".objects.jsonl"  # a shard's rows of train.csv, its stats (done), its finished chunks, its rows' objects
+    BESIDE = (MASKS, LABELS, LABEL_MAPS)  # folders of files named after the images
 
     def __init__(self, store: Store):
         self.store = store
@@ -66,6 +76,16 @@ class Out:
     def mask_names(cls, names: list[str]) -> list[str]:
         """masks/<name>.png beside each output name images/<name>.<ext>."""
         return [f"{cls.MASKS}/{PurePosixPath(n).stem}.png" for n in names]
+
+    @classmethod
+    def label_name(cls, name: str) -> str:
+        """labels/<name>.txt beside output image images/<name>.<ext> (YOLO's rule)."""
+        return yolo.label_key(name[len(cls.IMAGES) + 1 :])
+
+    @classmethod
+    def label_map_name(cls, name: str) -> str:
+        """label_maps/<name>.png beside output image images/<name>.<ext>."""
+        return str(PurePosixPath(cls.LABEL_MAPS, name[len(cls.IMAGES) + 1 :]).with_suffix(".png"))
 
     @staticmethod
     def label_folder(label) -> str:
@@ -138,18 +158,20 @@ class Out:
 
     def holds_only_mixcli(self) -> bool:
         """Whether OUT holds nothing but what a mixcli run makes first (another shard group starting)."""
-        return self.store.is_folder() and all(folder and name in (self.STATE, self.IMAGES, self.MASKS, self.TARS) for name, folder in self.store.entries())
+        return self.store.is_folder() and all(folder and name in (self.STATE, self.IMAGES, *self.BESIDE, self.TARS) for name, folder in self.store.entries())
 
     def remove_temporaries(self) -> int:
         """Delete what killed writes left in OUT's folders; return the count."""
         staged = [self.staged(self.IMAGES), self.staged(self.MASKS), self.TARS, self.WORK]
-        return self.store.remove_temporaries(["", self.IMAGES, self.MASKS, self.STATE, *staged], nested=[self.IMAGES])
+        return self.store.remove_temporaries(["", self.IMAGES, *self.BESIDE, self.STATE, *staged], nested=[self.IMAGES, self.LABELS, self.LABEL_MAPS])
 
     def remove_unlisted(self, listed: list[str]) -> int:
-        """Delete the files under OUT/images and OUT/masks that `listed` (keys) does not name, and
-        the folders left empty, so OUT holds one run; nothing else is touched. Return the count."""
-        keep, count = set(listed), 0
-        for top in (self.IMAGES, self.MASKS):
+        """Delete the files under OUT/images, masks, labels and label_maps that `listed` (keys) does
+        not name, nor name the image of, and the folders left empty, so OUT holds one run; nothing
+        else is touched. Return the count."""
+        images = [name for name in listed if name.startswith(f"{self.IMAGES}/")]
+        keep, count = {*listed, *map(self.label_name, images), *map(self.label_map_name, images)}, 0
+        for top in (self.IMAGES, *self.BESIDE):
             if self.store.is_link(top):
                 continue
             stale = [f"{top}/{key}" for key in self.store.files(top) if f"{top}/{key}" not in keep]

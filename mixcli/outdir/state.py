@@ -101,15 +101,35 @@ class State:
         """Add a finished chunk to shard s's journal."""
         self.store.append(self.out.work(s, self.out.JOURNAL), self.out.entry(result.chunk), json.dumps(vars(result)).encode())
 
-    def finish_shard(self, s: int, fill_part, stats: ShardStats) -> None:
-        """Shard s is done: its part of train.csv (what fill_part(text) writes), then its stats (the mark), then no journal."""
+    def open_objects(self, s: int):
+        """Shard s's part of annotations.json (a COCO dataset's), as text: a JSON line a row."""
+        return self.store.open_text(self.out.work(s, self.out.OBJECTS))
+
+    def finish_shard(self, s: int, fill_part, stats: ShardStats, objects: bytes | None = None) -> None:
+        """Shard s is done: its part of train.csv (what fill_part(text) writes) and of
+        annotations.json (objects, if any), then its stats (the mark), then no journal."""
         self.store.write_text_with(self.out.work(s, self.out.PART), fill_part)
+        if objects is not None:
+            self.store.write(self.out.work(s, self.out.OBJECTS), objects)
         self.store.write(self.out.work(s, self.out.STATS), (json.dumps(vars(stats), sort_keys=True) + "\n").encode())
         self.store.delete_tree(self.out.work(s, self.out.JOURNAL))
 
     def finish(self, shards: int) -> None:
         """train.csv is in place: the parts it was made from go; run.json and the stats stay as the record."""
-        self.store.delete([self.out.work(s, self.out.PART) for s in range(shards)])
+        self.store.delete([self.out.work(s, suffix) for s in range(shards) for suffix in (self.out.PART, self.out.OBJECTS)])
+
+    def start_labels(self, record: dict | None) -> None:
+        """Record a detection run's categories and format for the merge ({"format", "categories"}; None: not one)."""
+        if record is None:
+            self.store.delete([self.out.CATEGORIES])
+        else:
+            self.store.write(self.out.CATEGORIES, _as_bytes(record))
+
+    def labels(self) -> dict | None:
+        """What start_labels recorded (None: not a detection run)."""
+        if not self.store.is_file(self.out.CATEGORIES):
+            return None
+        return json.loads(self.store.read(self.out.CATEGORIES))
 
 
 def differences(before: dict, now: dict, flags: dict[str, str]) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MixcliError
-from . import FORMATS, MAX_PIXELS
+from . import FORMATS, INTERPOLATIONS, MAX_PIXELS
 from .jpeg import (
     exif_orientation,
     header_size,
@@ -74,8 +74,9 @@ def read_image(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
     return decode(checked(data, str(path)), str(path), size)
 
 
-def decode(data: bytes, name: str, size: tuple[int, int] | None = None) -> np.ndarray:
-    """Decode a file's bytes to HxWx3 uint8 (at reduced size in libjpeg when size allows)."""
+def decode(data: bytes, name: str, size: tuple[int, int] | None = None, interpolation: str = "auto") -> np.ndarray:
+    """Decode a file's bytes to HxWx3 uint8 (at reduced size in libjpeg when size allows), resized
+    to size=(W, H) if given."""
     reduce = _reduction(data, size)
     img = _decode_jpeg(data, reduce) if sniff(data) == "jpg" else None
     decoder = "opencv" if img is None else "simplejpeg"
@@ -88,7 +89,7 @@ def decode(data: bytes, name: str, size: tuple[int, int] | None = None) -> np.nd
             raise ImageError(f"cannot decode image {name}")
     with _decoded_lock:
         _decoded[decoder] += 1
-    return resize(img, size) if size is not None else img
+    return resize(img, size, interpolation) if size is not None else img
 
 
 def decoded() -> dict[str, int]:
@@ -163,17 +164,24 @@ def _reduction(data: bytes, size: tuple[int, int] | None) -> int:
     return reduce
 
 
-def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize to size=(W, H): INTER_AREA when shrinking, INTER_LINEAR when enlarging. Any number
-    of channels: an HxWxC image stays HxWxC (OpenCV drops C=1 and shrinks at most 4 at once)."""
+def resize(img: np.ndarray, size: tuple[int, int], interpolation: str = "auto") -> np.ndarray:
+    """Resize to size=(W, H) by an INTERPOLATIONS method; auto: area when shrinking, linear when
+    enlarging. Any number of channels: an HxWxC image stays HxWxC (OpenCV drops C=1 and shrinks
+    at most 4 at once)."""
     w, h = size
     if img.shape[1] == w and img.shape[0] == h:
         return img
-    interpolation = cv2.INTER_AREA if w * h < img.shape[0] * img.shape[1] else cv2.INTER_LINEAR
+    if interpolation == "auto":
+        interpolation = "area" if w * h < img.shape[0] * img.shape[1] else "linear"
+    interpolation = _CV_INTERPOLATION[interpolation]
     if img.ndim == 2 or img.shape[2] in (3, 4):
         return cv2.resize(img, (w, h), interpolation=interpolation)
     groups = [np.ascontiguousarray(img[..., k : k + 4]) for k in range(0, img.shape[2], 4)]
     return np.concatenate([cv2.resize(g, (w, h), interpolation=interpolation).reshape(h, w, -1) for g in groups], axis=2)
+
+
+_CV_INTERPOLATION = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC, "nearest": cv2.INTER_NEAREST_EXACT}
+assert set(_CV_INTERPOLATION) == set(INTERPOLATIONS) - {"auto"}
 
 
 def resize_float(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -211,3 +219,18 @@ def encode_png(img: np.ndarray, what: str) -> bytes:
     if not ok:
         raise MixcliError(f"cannot encode the {img.shape[1]}x{img.shape[0]} {what} as PNG")
     return buf.tobytes()
+
+
+def decode_map(data: bytes, name: str, image: str, shape: tuple[int, int], size: tuple[int, int] | None) -> np.ndarray:
+    """A label map's bytes (file `name`, of image `image`) as an HxW uint8 array of the image's
+    decoded shape: its own size, or with --size the image's size before it (then resized, nearest)."""
+    m = _imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if m is None:
+        raise ImageError(f"cannot decode label map {name}")
+    if m.ndim != 2 or m.dtype != np.uint8:
+        raise ImageError(f"label map {name} must be a 1-channel 8-bit PNG, got {m.shape[2] if m.ndim == 3 else 1} channel(s) of {m.dtype}")
+    if size is None and m.shape != tuple(shape):
+        raise ImageError(f"label map {name} is {m.shape[1]}x{m.shape[0]}, its image {image} is {shape[1]}x{shape[0]}")
+    if size is not None:
+        return resize(m, (shape[1], shape[0]), "nearest")
+    return m

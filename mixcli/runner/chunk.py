@@ -16,10 +16,12 @@ import numpy as np
 from ..data.dataset import Dataset
 from ..job import Job
 from ..operations import NONE, Painted
+from ..operations.base import own
 from ..pixels.codec import ImageError, checked, decode, encode_image, encode_mask
 from ..pixels.jpeg import sniff
 from ..plan import Plan
 from ..records import ChunkResult, RowResult
+from .annotate import Annotator, Marks
 
 
 class Interrupted(Exception):
@@ -34,7 +36,7 @@ def run_chunk(prep, chunk_id: int, stop: threading.Event) -> ChunkResult:
     start = time.perf_counter()
     with out.store.batch() as put:  # an object store's are sent together once the chunk is painted
 
-        def write(r: int, pixels, painted: Painted, sources: list[int]) -> None:
+        def write(r: int, pixels, painted: Painted, sources: list[int], marks: Marks | None) -> None:
             source, name = prep.ds.where(sources[0]), prep.names[r]
             if placed is not None:  # images/<label>/<name>: the label follows from the weights
                 name = placed(name, prep.label(sources, painted.weights))
@@ -48,6 +50,11 @@ def run_chunk(prep, chunk_id: int, stop: threading.Event) -> ChunkResult:
                 put(fmt.key(name), encode_image(pixels, job.fmt, job.quality, source))
             if painted.mask is not None:
                 put(fmt.key(prep.masks[r]), encode_mask(painted.mask, source))
+            if marks is not None:
+                if prep.labels is not None:
+                    put(fmt.key(out.label_name(name)), prep.labels(marks))
+                if marks.map is not None:
+                    put(fmt.key(out.label_map_name(name)), encode_mask(marks.map, source))
 
         res = paint_chunk(job, prep.plan, prep.ds, chunk_id, write, stop)
     res.seconds = round(time.perf_counter() - start, 4)
@@ -56,9 +63,10 @@ def run_chunk(prep, chunk_id: int, stop: threading.Event) -> ChunkResult:
 
 def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: threading.Event) -> ChunkResult:
     """Paint every output of a chunk's rows (its K copies, and its original with keep_originals)
-    and hand each to emit(output row, pixels, painted, source rows), where pixels is an image
-    (valid only during the call) or, for a pass-through whose file is already in the output
-    format, that file's bytes. Return what was done output by output."""
+    and hand each to emit(output row, pixels, painted, source rows, marks), where pixels is an
+    image (valid only during the call) or, for a pass-through whose file is already in the output
+    format, that file's bytes, and marks its objects and label map (None for a dataset without).
+    Return what was done output by output."""
     op = job.operation
     res = ChunkResult(chunk_id, [])
     rows = [int(i) for i in plan.chunks[chunk_id]]
@@ -82,8 +90,11 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
 
     read = ds.root.reader([ds.images[i] for i in rows])  # an object store's: requested together, now
     where = [ds.where(i) for i in rows]  # how messages name each file
+    annotator = Annotator(job, ds, rows) if ds.objects is not None or ds.maps is not None else None
 
     def fetch(k: int) -> bytes:
+        if rows[k] in ds.invalid:  # its labels cannot be read: dropped with its image (--skip-bad)
+            raise ImageError(ds.invalid[rows[k]])
         try:
             data = read(k)
         except OSError as e:  # a store's failures other than a missing object stop the run
@@ -94,7 +105,13 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
         return cached(raw, k, fetch, k)
 
     def image(k: int) -> np.ndarray:
-        return cached(decoded, k, lambda: decode(load(k), where[k], job.size))
+        return cached(decoded, k, lambda: labelled(k, decode(load(k), where[k], job.size, job.interpolation)))
+
+    def labelled(k: int, img: np.ndarray) -> np.ndarray:
+        """img, once row k's label map is read too (a row whose map is bad is bad)."""
+        if annotator is not None and annotator.read is not None:
+            annotator.map(k, img.shape)
+        return img
 
     def partners_of(k: int, copy: int) -> list[int] | None:
         """Copy `copy`'s partners: the next `held` rows of the cycle whose images decode (with
@@ -112,15 +129,16 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
                     raise
         return found if len(found) == held else None
 
-    def pass_through(k: int, r: int, decoded_only: bool) -> tuple[list[int], Painted]:
-        painted = Painted(NONE, (1.0,))
+    def pass_through(k: int, r: int, decoded_only: bool) -> tuple[list[int], Painted, Marks | None]:
         same_format = not decoded_only and job.size is None and sniff(load(k)) == job.fmt
-        if same_format and job.skip_bad:
+        if same_format and (job.skip_bad or annotator is not None):
             image(k)  # a row is dropped whole or kept whole: its copy must decode as its mixes must
-        emit(r, load(k) if same_format else image(k), painted, [rows[k]])
-        return [], painted
+        painted = Painted(NONE, (1.0,), placements=(own(image(k).shape),)) if annotator else Painted(NONE, (1.0,))
+        marks = annotator.marks(painted, [k], [image(k).shape], image(k).shape) if annotator else None
+        emit(r, load(k) if same_format else image(k), painted, [rows[k]], marks)
+        return [], painted, marks
 
-    def paint(k: int, copy: int) -> tuple[list[int], Painted]:
+    def paint(k: int, copy: int) -> tuple[list[int], Painted, Marks | None]:
         r = copy * n + rows[k]
         partners = partners_of(k, copy) if plan.mixed[r] else None
         if partners is None:  # a row drawn to mix but left without partners is decoded all the same
@@ -133,9 +151,13 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
             out = scratch.get(a.shape)
             if out is None:
                 out = scratch[a.shape] = np.empty_like(a)
-        painted = op.paint([a] + [image(j) for j in partners], row, out)
-        emit(r, out, painted, [rows[k]] + [rows[j] for j in partners])
-        return partners, painted
+        shapes = [a.shape] + [image(j).shape for j in partners]
+        marks = None
+        painted = op.paint([a] + [image(j) for j in partners], row, out, job.interpolation)
+        if annotator is not None:
+            marks = annotator.marks(painted, [k] + partners, shapes, out.shape)
+        emit(r, out, painted, [rows[k]] + [rows[j] for j in partners], marks)
+        return partners, painted, marks
 
     for k, i in enumerate(rows):
         if stop.is_set():
@@ -144,15 +166,18 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
         outputs = ([(copies * n + i, None)] if job.keep_originals else []) + [(c * n + i, c) for c in range(copies)]
         for r, copy in outputs:
             try:
-                partners, painted = pass_through(k, r, False) if copy is None else paint(k, copy)
+                partners, painted, marks = pass_through(k, r, False) if copy is None else paint(k, copy)
                 error = ""
             except ImageError as e:  # row k's own image: with skip_bad its outputs are dropped
                 if not job.skip_bad:
                     raise
-                partners, painted, error = [], Painted(NONE, (1.0,)), str(e)
+                partners, painted, marks, error = [], Painted(NONE, (1.0,)), None, str(e)
+            if marks is None and annotator is not None:
+                marks = Marks([], 0, None, (0, 0))
             res.add(r, RowResult(
                 painted.op, [i] + [rows[j] for j in partners], [float(w) for w in painted.weights],
                 [[int(v) for v in box] for box in painted.boxes], painted.mask is not None, error,
+                *((marks.objects, marks.dropped, list(marks.size)) if marks is not None else ()),
             ))
         # The first `kept` good images are the last rows' partners (wrapping past bad ones): kept.
         if k - sum(1 for j in failed if j < k) >= kept:

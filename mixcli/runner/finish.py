@@ -10,9 +10,11 @@ import contextlib
 import csv
 import heapq
 import io
+import json
 import time
 
 from .. import columns
+from ..annotations import coco, yolo
 from ..errors import MixcliError
 from ..operations import NONE, REGISTRY
 from ..outdir import Out
@@ -32,7 +34,7 @@ def finish(prep, opened, start: float) -> dict:
         if opened.reused:  # files of an earlier run; a new run starts in an empty OUT
             removed += out.remove_unlisted(listed)
     return {
-        **table_counts(out), "out": str(out), "csv": out.where(out.TABLE), "classes": len(prep.ds.classes),
+        **table_counts(out), **object_counts(prep, range(len(prep.layout))), "out": str(out), "csv": out.where(out.TABLE), "classes": len(prep.ds.classes),
         "workers": job.n_workers, "kernels": checked.active(), "decoders": decoded(),
         "seconds": round(time.perf_counter() - start, 3), "ignored_columns": prep.ds.ignored_columns, "removed": removed,
     }
@@ -58,6 +60,7 @@ def merge_parts(out: Out, count: int) -> tuple[list[str], int]:
     """train.csv and skipped.csv from the shards' parts, then the parts, the staged images, the
     temporaries and an earlier run's tars go. Return the files train.csv lists and the tars removed."""
     listed = _write_tables(out, count)
+    _write_labels(out, count)
     removed = out.remove_stale_tars(listed)
     out.remove_temporaries()
     out.store.delete_tree(out.STAGE)
@@ -103,6 +106,24 @@ def _write_tables(out: Out, count: int) -> list[str]:
     return listed
 
 
+def _write_labels(out: Out, count: int) -> None:
+    """A detection run's dataset file: OUT/data.yaml (YOLO), or OUT/annotations.json (COCO) from
+    the shards' parts in output-row order."""
+    labels = out.state.labels()
+    if labels is None:
+        return
+    if labels["format"] == "yolo":
+        out.store.write(out.DATA_YAML, yolo.data_yaml(labels["categories"]))
+        return
+    writer = coco.Writer(labels["categories"])
+    with contextlib.ExitStack() as stack:
+        parts = [stack.enter_context(out.state.open_objects(s)) for s in range(count)]
+        for line in heapq.merge(*parts, key=lambda line: int(line[1 : line.index(",")])):
+            _, image, w, h, objects = json.loads(line)
+            writer.add(image, w, h, objects)
+    out.store.write(out.ANNOTATIONS, writer.text())
+
+
 def table_counts(out: Out) -> dict:
     """Rows per op and the skipped images, read back from the written tables."""
     import pandas as pd
@@ -116,6 +137,14 @@ def table_counts(out: Out) -> dict:
     return {"rows": len(ops), **{op: int((ops == op).sum()) for op in (*REGISTRY, NONE)}, "skipped": len(skipped), "skipped_images": skipped}
 
 
+def object_counts(prep, shards) -> dict:
+    """A detection dataset's objects written and dropped by these shards, and what of its labels was not read as given."""
+    if prep.ds.objects is None:
+        return {}
+    stats = [prep.out.state.shard_stats(s) for s in shards]
+    return {"objects": sum(st.objects for st in stats), "dropped_objects": sum(st.dropped for st in stats), "notes": prep.ds.notes}
+
+
 def group_summary(prep, seconds: float) -> dict:
     """What a shard group wrote (its shards' stats), and how many shards of the run are done."""
     state = prep.out.state
@@ -124,7 +153,7 @@ def group_summary(prep, seconds: float) -> dict:
     return {
         "rows": sum(st.rows for st in stats), **{op: sum(st.ops.get(op, 0) for st in stats) for op in (*REGISTRY, NONE)},
         "skipped": len(skipped), "skipped_images": [image for _, image, _ in skipped],
-        "out": str(prep.out), "csv": None, "group": list(prep.group), "shards": prep.mine,
+        **object_counts(prep, prep.mine), "out": str(prep.out), "csv": None, "group": list(prep.group), "shards": prep.mine,
         "missing": state.missing(len(prep.layout)), "workers": prep.job.n_workers, "kernels": checked.active(),
         "decoders": decoded(), "seconds": round(seconds, 3),
     }

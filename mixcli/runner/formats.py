@@ -26,9 +26,9 @@ class Files:
     def __init__(self, by_label: bool = False):
         self._by_label = by_label  # --out-layout folders: images/<label>/<name>
 
-    def folders(self, masks: bool) -> list[str]:
-        """The folders under OUT the chunks write into."""
-        return [Out.IMAGES] + ([Out.MASKS] if masks else [])
+    def folders(self, beside: list[str]) -> list[str]:
+        """The folders under OUT the chunks write into (beside: those of files beside the images)."""
+        return [Out.IMAGES, *beside]
 
     def key(self, name: str) -> str:
         """Where the chunk writes output file `name` (a name under OUT)."""
@@ -54,8 +54,8 @@ class WebDataset(Files):
         super().__init__()
         self.samples_per_tar = samples_per_tar
 
-    def folders(self, masks: bool) -> list[str]:
-        return [Out.staged(f) for f in super().folders(masks)] + [Out.TARS]
+    def folders(self, beside: list[str]) -> list[str]:
+        return [Out.staged(f) for f in super().folders(beside)] + [Out.TARS]
 
     def key(self, name: str) -> str:
         return Out.staged(name)

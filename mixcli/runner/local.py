@@ -95,11 +95,11 @@ def finish_shard(prep, s: int, results: list[ChunkResult]) -> None:
     written = [rows[k] for k in table.kept]
     staged = prep.format.pack(prep, s, table, written)
     stats = ShardStats(
-        shard=s, rows=len(table), ops=dict(Counter(table.ops)),
+        shard=s, rows=len(table), ops=dict(Counter(table.ops)), objects=sum(len(o) for o in table.objects), dropped=sum(r.dropped for r in row_results),
         skipped=[[i, image, error] for i, image, error in skipped_rows(prep.ds, row_results)],
         seconds=round(sum(r.seconds for r in results), 3),
     )
-    prep.out.state.finish_shard(s, lambda text: table.write(text, written), stats)
+    prep.out.state.finish_shard(s, lambda text: table.write(text, written), stats, prep.objects_part(table, written))
     prep.out.store.delete(staged)  # packed: after the stats, so a shard killed before them packs again
 
 

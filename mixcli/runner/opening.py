@@ -42,10 +42,10 @@ def check_record(prep) -> None:
 def open_out(prep) -> Opened:
     """Check and prepare OUT, then start the run's state there (or resume it, or join the shard
     group's run); return the shards still to do."""
-    job, out = prep.job, prep.out
+    out = prep.out
     again = resuming(prep)
     starting = prep.group is not None and out.holds_only_mixcli()  # groups started together: the first made these
-    out.prepare(prep.ds.inputs, reuse=reusable(prep, again) or starting, folders=prep.format.folders(job.operation.masks))
+    out.prepare(prep.ds.inputs, reuse=reusable(prep, again) or starting, folders=prep.format.folders(prep.beside()))
     if prep.group is None:  # a group's OUT may hold other groups' temporaries in flight: the merge removes them
         out.remove_temporaries()
     if again:
@@ -54,6 +54,9 @@ def open_out(prep) -> Opened:
         out.state.join(prep.run_record)
         check_record(prep)
     else:
-        out.store.delete([out.TABLE, out.SKIPPED])  # a stale table must never describe new images
+        out.store.delete([out.TABLE, out.SKIPPED, out.DATA_YAML, out.ANNOTATIONS])  # a stale table must never describe new images
         out.state.start(prep.run_record)
+    objects = prep.ds.objects
+    if not again:
+        out.state.start_labels(None if objects is None else {"format": objects.format, "categories": objects.categories})
     return Opened([s for s in prep.mine if not out.state.shard_done(s)], reusable(prep, again))
