@@ -145,10 +145,10 @@ def test_remove_unlisted_keeps_one_runs_images_and_masks_and_nothing_else_is_tou
     put(out, "images/000000_a.jpg", "images/000001_b.jpg", "images/cat/000002_c.jpg", "images/dog/old.jpg", "images/sub/deeper/x.jpg",
          "masks/000001_b.png", "masks/000009_z.png", "notes.txt", ".mixcli/run.json", "train.csv")
     listed = ["images/000000_a.jpg", "images/cat/000002_c.jpg", "masks/000001_b.png"]
-    assert out.remove_unlisted(listed) == 4
+    assert out.remove_unlisted(listed, []) == 4
     assert out.store.files() == sorted([".mixcli/run.json", "images/000000_a.jpg", "images/cat/000002_c.jpg", "masks/000001_b.png", "notes.txt", "train.csv"])
     assert out.store.entries("images") == [("000000_a.jpg", False), ("cat", True)]  # emptied folders gone
-    assert out.remove_unlisted(listed) == 0
+    assert out.remove_unlisted(listed, []) == 0
 
 
 def test_remove_unlisted_does_not_delete_through_a_symlinked_images_folder(out, tmp_path):
@@ -157,7 +157,7 @@ def test_remove_unlisted_does_not_delete_through_a_symlinked_images_folder(out, 
     out.store.root.mkdir()
     (out.store.root / "images").symlink_to(tmp_path / "elsewhere")
     put(out, "masks/old.png")
-    assert out.remove_unlisted([]) == 1
+    assert out.remove_unlisted([], []) == 1
     assert (tmp_path / "elsewhere" / "keep.jpg").exists() and not out.store.exists("masks/old.png")
 
 

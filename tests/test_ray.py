@@ -83,3 +83,16 @@ def test_more_workers_than_ray_has_cpus_is_refused(local_ray, data, tmp_path):
     r = invoke("mixup", data, tmp_path / "o", "--distributor", "ray", "--workers", "64")
     assert r.exit_code == 2 and "more than the 2 CPUs" in r.stderr, r.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("layout", ["yolo", "coco"])
+def test_a_ray_run_of_a_detection_dataset_equals_a_local_run(local_ray, tmp_path, layout):
+    """Each Ray task carries its shard's objects and label maps; the merge writes the same files."""
+    from detection_data import make_dataset
+
+    make_dataset(tmp_path / "d", layout, seed=7, n=40, label_maps=tmp_path / "maps")
+    args = ("--layout", layout, "--label-maps", tmp_path / "maps", "--shard-size", "16", "--format", "png", "-q")
+    invoke_ok("mosaic", tmp_path / "d", tmp_path / "local", *args)
+    invoke_ok("mosaic", tmp_path / "d", tmp_path / "ray", *args, "--distributor", "ray")
+    assert any(k.startswith("label_maps/") for k in visible(tmp_path / "local"))
+    assert visible(tmp_path / "ray") == visible(tmp_path / "local")

@@ -565,3 +565,26 @@ def test_usage_line_names_the_arguments_without_braces(small_data):
     for command in ("mixup", "cutout", "preview"):
         usage = invoke(command, "--help").stdout.splitlines()[0]
         assert usage.endswith(f" {command} [OPTIONS] DATA" + (" OUT" if command != "preview" else "")) and "{" not in usage, usage
+
+
+def test_a_shard_killed_between_its_last_chunk_and_its_stats_is_finished_by_resume(tmp_path, monkeypatch):
+    """Every chunk of shard 1 journaled, its stats never written (a kill right then): --resume
+    finishes that shard from its journal, runs the rest, and writes what one run writes."""
+    from mixcli.runner import local
+
+    data = big_data(tmp_path, n=64)
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    invoke_ok("mixup", data, ref, "-q", "--shard-size", "16", "--workers", "1")
+    real = local.finish_shard
+
+    def killed(prep, s, results):
+        if s == 1:
+            raise KeyboardInterrupt
+        real(prep, s, results)
+
+    monkeypatch.setattr(local, "finish_shard", killed)
+    assert invoke("mixup", data, out, "-q", "--shard-size", "16", "--workers", "1").exit_code == 130
+    monkeypatch.setattr(local, "finish_shard", real)
+    assert (out / ".mixcli" / "shards" / "000001.journal").exists() and not (out / ".mixcli" / "shards" / "000001.json").exists()
+    invoke_ok("mixup", data, out, "-q", "--shard-size", "16", "--workers", "1", "--resume")
+    assert out_files(out) == out_files(ref)

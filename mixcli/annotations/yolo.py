@@ -143,6 +143,8 @@ def label_text(objects: list[list], ids: list, w: int, h: int) -> bytes:
 
 
 def data_yaml(categories: list[dict]) -> bytes:
-    """OUT/data.yaml: OUT itself is the dataset, its images for training and validation."""
-    names = "".join(f"  {c['id']}: {json.dumps(c['name'])}\n" for c in categories)
-    return f"path: .\ntrain: {IMAGES}\nval: {IMAGES}\nnames:\n{names}".encode()
+    """OUT/data.yaml: OUT itself is the dataset, its images for training and validation. No
+    path key: Ultralytics then resolves train and val against the file's own folder (a relative
+    path, even '.', it resolves against the working directory or its datasets_dir)."""
+    names = "".join(f"\n  {c['id']}: {json.dumps(c['name'])}" for c in categories) or " {}"
+    return f"# OUT of mixcli: train and val are relative to this file's folder\ntrain: {IMAGES}\nval: {IMAGES}\nnames:{names}\n".encode()

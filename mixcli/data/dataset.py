@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 
 from ..annotations import coco, yolo
 from ..annotations.objects import Objects
-from ..columns import IMAGE, LABEL, SOFT_PREFIX, SPARSE, TABLE
+from ..columns import IMAGE, LABEL, OBJECTS, SOFT_PREFIX, SPARSE, TABLE
 from ..errors import MixcliError, UsageError, listing
 from ..store import Store, open_file, open_store
 from . import STDIN
@@ -83,11 +83,7 @@ def load_dataset(
     data = open_store(data)
     images_at = open_store(image_dir) if image_dir is not None else None
     if layout == "auto":
-        no_csv = csv is None and not data.is_file(TABLE)
-        if no_csv and data.is_folder(yolo.IMAGES) and data.is_folder(yolo.LABELS):
-            layout = "yolo"
-        else:
-            layout = "folders" if no_csv and _class_root(data, images_at) is not None else "csv"
+        layout = _layout(data, csv, images_at)
     if layout in ("yolo", "coco"):
         ds = _detection(data, layout, annotations, skip_bad, csv, image_dir, label_sep)
     else:
@@ -105,6 +101,22 @@ def load_dataset(
         if missing:
             raise MixcliError(f"{len(missing)} label map(s) not found under {maps.where()}: {listing(missing)}")
     return replace(ds, maps=maps)
+
+
+def _layout(data: Store, csv, images_at: Store | None) -> str:
+    """What --layout auto reads DATA as: yolo when it has images/ and labels/ and no train.csv
+    (or its train.csv is a mixcli YOLO output's, objects and no labels), coco likewise with
+    annotations.json, class folders when there is no CSV but folders, else a CSV."""
+    if csv is not None:
+        return "csv"
+    if data.is_file(TABLE):
+        head = data.read(TABLE).split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r").split(",")
+        if OBJECTS not in head or LABEL in head:
+            return "csv"
+        return "yolo" if data.is_folder(yolo.LABELS) else "coco" if data.is_file(coco.FILE) else "csv"
+    if data.is_folder(yolo.IMAGES) and data.is_folder(yolo.LABELS):
+        return "yolo"
+    return "folders" if _class_root(data, images_at) is not None else "csv"
 
 
 def _detection(data: Store, layout: str, annotations, skip_bad: bool, csv, image_dir, label_sep) -> Dataset:

@@ -165,12 +165,13 @@ class Out:
         staged = [self.staged(self.IMAGES), self.staged(self.MASKS), self.TARS, self.WORK]
         return self.store.remove_temporaries(["", self.IMAGES, *self.BESIDE, self.STATE, *staged], nested=[self.IMAGES, self.LABELS, self.LABEL_MAPS])
 
-    def remove_unlisted(self, listed: list[str]) -> int:
+    def remove_unlisted(self, listed: list[str], beside: list[str]) -> int:
         """Delete the files under OUT/images, masks, labels and label_maps that `listed` (keys) does
-        not name, nor name the image of, and the folders left empty, so OUT holds one run; nothing
-        else is touched. Return the count."""
+        not name, nor name the image of in a folder of `beside` (those the run writes), and the
+        folders left empty, so OUT holds one run; nothing else is touched. Return the count."""
         images = [name for name in listed if name.startswith(f"{self.IMAGES}/")]
-        keep, count = {*listed, *map(self.label_name, images), *map(self.label_map_name, images)}, 0
+        named = {self.LABELS: self.label_name, self.LABEL_MAPS: self.label_map_name}
+        keep, count = {*listed, *(named[f](i) for f in beside if f in named for i in images)}, 0
         for top in (self.IMAGES, *self.BESIDE):
             if self.store.is_link(top):
                 continue

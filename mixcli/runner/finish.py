@@ -32,7 +32,7 @@ def finish(prep, opened, start: float) -> dict:
     if not out.store.is_file(out.TABLE) or opened.todo:
         listed, removed = merge_parts(out, len(prep.layout))
         if opened.reused:  # files of an earlier run; a new run starts in an empty OUT
-            removed += out.remove_unlisted(listed)
+            removed += out.remove_unlisted(listed, prep.beside())
     return {
         **table_counts(out), **object_counts(prep, range(len(prep.layout))), "out": str(out), "csv": out.where(out.TABLE), "classes": len(prep.ds.classes),
         "workers": job.n_workers, "kernels": checked.active(), "decoders": decoded(),

@@ -41,13 +41,13 @@ def run_shards(prep, shards: list[int], threads: int, progress: bool) -> None:
     shard_of = {c: s for s, chunks in pending.items() for c in chunks}
     results = {s: state.journal(s) for s in pending}
     left = {s: len(pending[s]) - len(results[s]) for s in pending}
+    finished = {r.chunk for rs in results.values() for r in rs}  # before the next lines pop shards' results
     for s in [s for s in pending if left[s] == 0]:  # killed between its last chunk and its stats
         finish_shard(prep, s, results.pop(s))
-    finished = {r.chunk for rs in results.values() for r in rs}
     todo = iter([c for s in sorted(pending) for c in pending[s] if c not in finished])
     per_input = prep.job.outputs_per_input
     total = per_input * sum(len(plan.chunks[c]) for c in shard_of)
-    rows_done = per_input * sum(len(plan.chunks[r.chunk]) for rs in results.values() for r in rs)
+    rows_done = per_input * sum(len(plan.chunks[c]) for c in finished)
     bar = tqdm(total=total, initial=rows_done, file=sys.stderr, disable=None if progress else True, unit="img", leave=False)
     stop = threading.Event()
     in_flight: set = set()
