@@ -75,9 +75,11 @@ def execute(prep, shards: list[int], progress: bool) -> None:
     job = prep.job
     # What every task runs: one shard as a group, places absolute (a worker's directory is not ours),
     # the images where this process found them (a task does not look for them again).
-    places = {k: _absolute(getattr(job, k)) for k in ("data", "out", "csv") if getattr(job, k) is not None}
+    places = {k: _absolute(getattr(job, k)) for k in ("data", "out", "csv", "annotations", "label_maps") if getattr(job, k) is not None}
+    if prep.ds.objects is None:  # a detection layout's images are where its layout says
+        places["image_dir"] = prep.ds.root.absolute().where()
     base = replace(
-        job, **places, image_dir=prep.ds.root.absolute().where(), workers=_threads(job), distributor="local",
+        job, **places, workers=_threads(job), distributor="local",
         overwrite=False, resume=False, shards=None,
     )
     task = ray.remote(_task).options(num_cpus=base.workers, max_retries=RETRIES)
