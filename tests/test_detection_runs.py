@@ -227,3 +227,26 @@ def test_a_blended_rows_map_is_its_heavier_sources():
     placements = (Placement(1.0, 1.0, 0.0, 0.0, whole, (Box(0, 4, 2, 4),)), Placement(0.5, 1.0, 2.0, 0.0, Box(0, 2, 2, 3)))
     m = paint_map([a, b], Painted("x", (0.5, 0.5), placements=placements), (4, 4), 255)
     assert m.tolist() == [[1, 1, 2, 255], [1, 1, 2, 255], [1, 1, 255, 255], [1, 1, 255, 255]]
+
+
+def test_a_label_map_is_checked_against_its_image_before_size(tmp_path):
+    """With --size the map must still have its image's own size; it is then resized, nearest."""
+    data, maps = tmp_path / "d", tmp_path / "maps"
+    make_dataset(data, "yolo", seed=2, n=12, label_maps=maps)
+    invoke_ok("cutmix", data, tmp_path / "ok", "--layout", "yolo", "--label-maps", maps, "--size", "64x48", "-q")
+    m = cv2.imread(str(next((tmp_path / "ok" / "label_maps").iterdir())), cv2.IMREAD_UNCHANGED)
+    assert m.shape == (48, 64)
+    cv2.imwrite(str(maps / "img04.png"), np.zeros((40, 50), np.uint8))
+    result = invoke("cutmix", data, tmp_path / "bad", "--layout", "yolo", "--label-maps", maps, "--size", "64x48")
+    assert_one_line_error(result, 1, "img04.png", "50x40", "its image")
+
+
+def test_auto_reads_a_coco_dataset_and_preview_draws_its_boxes(tmp_path):
+    data = tmp_path / "d"
+    make_dataset(data, "coco", seed=2, n=12)
+    result = invoke_ok("mosaic", data, tmp_path / "o", "--json", "-q")
+    assert (tmp_path / "o" / "annotations.json").exists() and json.loads(result.stdout)["objects"] > 0
+    invoke_ok("preview", data, "--op", "mosaic", "-n", "2", "-o", tmp_path / "p.png", "--layout", "coco")
+    sheet = cv2.imread(str(tmp_path / "p.png"))
+    assert sheet is not None and ((sheet == (0, 255, 0)).all(axis=2) | (sheet == (0, 0, 255)).all(axis=2) | (sheet == (255, 0, 0)).all(axis=2)).any()
+    assert_one_line_error(invoke("mixup", data, tmp_path / "x", "--label-format", "sparse"), 2, "--label-format sparse")

@@ -104,9 +104,10 @@ def load_dataset(
 
 
 def _layout(data: Store, csv, images_at: Store | None) -> str:
-    """What --layout auto reads DATA as: yolo when it has images/ and labels/ and no train.csv
-    (or its train.csv is a mixcli YOLO output's, objects and no labels), coco likewise with
-    annotations.json, class folders when there is no CSV but folders, else a CSV."""
+    """What --layout auto reads DATA as: yolo when it has images/ and labels/ and no train.csv,
+    coco when it has annotations.json and no train.csv (or, for both, its train.csv is a mixcli
+    detection output's: objects and no labels), class folders when there is no CSV but folders,
+    else a CSV."""
     if csv is not None:
         return "csv"
     if data.is_file(TABLE):
@@ -116,6 +117,8 @@ def _layout(data: Store, csv, images_at: Store | None) -> str:
         return "yolo" if data.is_folder(yolo.LABELS) else "coco" if data.is_file(coco.FILE) else "csv"
     if data.is_folder(yolo.IMAGES) and data.is_folder(yolo.LABELS):
         return "yolo"
+    if data.is_file(coco.FILE):
+        return "coco"
     return "folders" if _class_root(data, images_at) is not None else "csv"
 
 

@@ -221,16 +221,17 @@ def encode_png(img: np.ndarray, what: str) -> bytes:
     return buf.tobytes()
 
 
-def decode_map(data: bytes, name: str, image: str, shape: tuple[int, int], size: tuple[int, int] | None) -> np.ndarray:
+def decode_map(data: bytes, name: str, image: str, shape: tuple[int, int], size: tuple[int, int] | None, own: tuple[int, int] | None = None) -> np.ndarray:
     """A label map's bytes (file `name`, of image `image`) as an HxW uint8 array of the image's
-    decoded shape: its own size, or with --size the image's size before it (then resized, nearest)."""
+    decoded shape: the map has the image's size (shape; with --size, own: the image's (h, w) as
+    its file says, either way round since EXIF may turn it), then resized to shape, nearest."""
     m = _imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if m is None:
         raise ImageError(f"cannot decode label map {name}")
     if m.ndim != 2 or m.dtype != np.uint8:
         raise ImageError(f"label map {name} must be a 1-channel 8-bit PNG, got {m.shape[2] if m.ndim == 3 else 1} channel(s) of {m.dtype}")
-    if size is None and m.shape != tuple(shape):
-        raise ImageError(f"label map {name} is {m.shape[1]}x{m.shape[0]}, its image {image} is {shape[1]}x{shape[0]}")
-    if size is not None:
-        return resize(m, (shape[1], shape[0]), "nearest")
-    return m
+    expected = [tuple(shape)] if size is None else [tuple(own), tuple(own)[::-1]] if own else None  # None: a BMP, WebP or TIFF's
+    if expected is not None and m.shape not in expected:
+        h, w = expected[0]
+        raise ImageError(f"label map {name} is {m.shape[1]}x{m.shape[0]}, its image {image} is {w}x{h}")
+    return resize(m, (shape[1], shape[0]), "nearest")

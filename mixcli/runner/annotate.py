@@ -7,6 +7,7 @@ import numpy as np
 
 from ..annotations.geometry import carry, paint_map
 from ..pixels.codec import ImageError, decode_map
+from ..pixels.jpeg import header_size
 
 
 class Marks(NamedTuple):
@@ -38,8 +39,9 @@ class Annotator:
             label_map = paint_map([self.map(k, s) for k, s in zip(ks, shapes)], painted, shape, job.ignore_index)
         return Marks(found, dropped, label_map, (shape[1], shape[0]))
 
-    def map(self, k: int, shape) -> np.ndarray:
-        """Row k's label map at its decoded image's shape (resized, nearest, with --size)."""
+    def map(self, k: int, shape, raw: bytes = b"") -> np.ndarray:
+        """Row k's label map at its decoded image's shape (resized, nearest, with --size; raw: the
+        image file's bytes, whose header gives its size before --size)."""
         if k not in self.maps:
             i = self.rows[k]
             where = self.ds.maps.where(self.ds.map_key(i))
@@ -47,5 +49,6 @@ class Annotator:
                 data = self.read(k)
             except OSError as e:
                 raise ImageError(f"cannot read {where}: {e.strerror or e}") from None
-            self.maps[k] = decode_map(data, where, self.ds.where(i), shape[:2], self.job.size)
+            own = header_size(raw) if self.job.size is not None else None
+            self.maps[k] = decode_map(data, where, self.ds.where(i), shape[:2], self.job.size, own)
         return self.maps[k]

@@ -110,7 +110,7 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
     def labelled(k: int, img: np.ndarray) -> np.ndarray:
         """img, once row k's label map is read too (a row whose map is bad is bad)."""
         if annotator is not None and annotator.read is not None:
-            annotator.map(k, img.shape)
+            annotator.map(k, img.shape, load(k))
         return img
 
     def partners_of(k: int, copy: int) -> list[int] | None:

@@ -114,3 +114,5 @@ def _fits(job: Job, ds: Dataset) -> None:
         raise UsageError(f"--out-layout folders files images by class label, which {what} has none of")
     if ds.targets is None and job.label_smoothing:
         raise UsageError(f"--label-smoothing smooths class labels, which {what} has none of")
+    if ds.targets is None and job.label_format != "dense":
+        raise UsageError(f"--label-format {job.label_format} writes class labels, which {what} has none of")
