@@ -10,6 +10,8 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from conftest import assert_one_line_error, invoke, invoke_ok, mixcli_command, out_files, start, wait_for_journal
 from detection_data import make_dataset
 
@@ -250,3 +252,21 @@ def test_auto_reads_a_coco_dataset_and_preview_draws_its_boxes(tmp_path):
     sheet = cv2.imread(str(tmp_path / "p.png"))
     assert sheet is not None and ((sheet == (0, 255, 0)).all(axis=2) | (sheet == (0, 0, 255)).all(axis=2) | (sheet == (255, 0, 0)).all(axis=2)).any()
     assert_one_line_error(invoke("mixup", data, tmp_path / "x", "--label-format", "sparse"), 2, "--label-format sparse")
+
+
+@given(st.lists(st.integers(0, 40), min_size=8, max_size=8), st.lists(st.floats(0, 0.99), min_size=4, max_size=4))
+@settings(max_examples=400, deadline=None)
+def test_one_holes_closed_form_is_the_cells_rule(ints, fractions):
+    """The box-with-one-hole shortcut equals the general cells rule (float and integer edges)."""
+    from mixcli.annotations.geometry import _cells, _one_hole
+
+    bx1, bx2 = sorted([ints[0] + fractions[0], ints[1] + fractions[1]])
+    by1, by2 = sorted([ints[2] + fractions[2], ints[3] + fractions[3]])
+    hx1, hx2 = sorted(ints[4:6])
+    hy1, hy2 = sorted(ints[6:8])
+    hole = Box(hy1, hy2, hx1, hx2)
+    assume(bx2 > bx1 and by2 > by1 and hx2 > hx1 and hy2 > hy1)
+    assume(hole.x1 < bx2 and hole.x2 > bx1 and hole.y1 < by2 and hole.y2 > by1)
+    box, full = (bx1, by1, bx2, by2), (bx2 - bx1) * (by2 - by1)
+    fast, general = _one_hole(box, hole, full), _cells(box, [hole], full)
+    assert fast[0] == general[0] and fast[1] == pytest.approx(general[1], abs=1e-12)

@@ -29,9 +29,10 @@ def carry(sources: list, shapes: list, painted, min_visibility: float, min_box_s
     for k, ((category, boxes, crowd), shape, p) in enumerate(zip(sources, shapes, painted.placements)):
         weight = float(painted.weights[k]) if painted.blended else 1.0
         h, w = shape[:2]
+        ax, ay = w * p.sx, h * p.sy
         for c, (x1, y1, x2, y2), crowded in zip(category.tolist(), boxes.tolist(), crowd.tolist()):
             # To a millionth of a pixel: a normalised edge times the size is an integer plus float noise.
-            mapped = tuple(round(v, 6) for v in (x1 * w * p.sx + p.ox, y1 * h * p.sy + p.oy, x2 * w * p.sx + p.ox, y2 * h * p.sy + p.oy))
+            mapped = (round(x1 * ax + p.ox, 6), round(y1 * ay + p.oy, 6), round(x2 * ax + p.ox, 6), round(y2 * ay + p.oy, 6))
             box, visibility = visible(mapped, p, painted.mask)
             if box is None or visibility < min_visibility - 1e-9 or min(box[2] - box[0], box[3] - box[1]) < min_box_size - TOLERANCE:
                 dropped += 1
@@ -52,9 +53,25 @@ def visible(mapped: tuple[float, float, float, float], p: Placement, mask) -> tu
     holes = [h for h in p.holes if h.x1 < cx2 and h.x2 > cx1 and h.y1 < cy2 and h.y2 > cy1]
     if p.mask is None and not holes:
         return (cx1, cy1, cx2, cy2), (cx2 - cx1) * (cy2 - cy1) / full
+    if p.mask is None and len(holes) == 1:
+        return _one_hole((cx1, cy1, cx2, cy2), holes[0], full)
     if p.mask is None:
         return _cells((cx1, cy1, cx2, cy2), holes, full)
     return _pixels((cx1, cy1, cx2, cy2), holes, mask == p.mask, full)
+
+
+def _one_hole(box: tuple, hole: Box, full: float) -> tuple[tuple | None, float]:
+    """visible() for a box with one hole over it (CutMix's and ResizeMix's row image; _cells' result, in closed form)."""
+    x1, y1, x2, y2 = box
+    ix1, iy1, ix2, iy2 = max(x1, hole.x1), max(y1, hole.y1), min(x2, hole.x2), min(y2, hole.y2)
+    area = (x2 - x1) * (y2 - y1) - (ix2 - ix1) * (iy2 - iy1)
+    if area <= 0:
+        return None, 0.0
+    if iy1 == y1 and iy2 == y2:  # the hole crosses the box top to bottom: the box loses columns
+        x1, x2 = (x1 if ix1 > x1 else ix2), (x2 if ix2 < x2 else ix1)
+    elif ix1 == x1 and ix2 == x2:  # left to right: rows
+        y1, y2 = (y1 if iy1 > y1 else iy2), (y2 if iy2 < y2 else iy1)
+    return (x1, y1, x2, y2), area / full
 
 
 def _cells(box: tuple, holes: list[Box], full: float) -> tuple[tuple | None, float]:
