@@ -105,7 +105,7 @@ class Writer:
         image_id = len(self.images) + 1
         self.images.append({"id": image_id, "file_name": file_name, "width": width, "height": height})
         for c, x1, y1, x2, y2, weight, visibility, crowd in objects:
-            w, h = x2 - x1, y2 - y1
+            w, h = round(x2 - x1, 6), round(y2 - y1, 6)  # the edges have 6 decimals: so have the sides
             self.annotations.append({
                 "id": len(self.annotations) + 1, "image_id": image_id, "category_id": self.ids[c],
                 "bbox": [x1, y1, w, h], "area": w * h, "iscrowd": int(crowd), "weight": weight, "visibility": visibility,

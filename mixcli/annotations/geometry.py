@@ -27,18 +27,32 @@ def carry(sources: list, shapes: list, painted, min_visibility: float, min_box_s
     each, sources in order; and the number of objects dropped by the thresholds."""
     kept, dropped = [], 0
     for k, ((category, boxes, crowd), shape, p) in enumerate(zip(sources, shapes, painted.placements)):
+        if not len(category):
+            continue
         weight = float(painted.weights[k]) if painted.blended else 1.0
         h, w = shape[:2]
-        ax, ay = w * p.sx, h * p.sy
-        for c, (x1, y1, x2, y2), crowded in zip(category.tolist(), boxes.tolist(), crowd.tolist()):
-            # To a millionth of a pixel: a normalised edge times the size is an integer plus float noise.
-            mapped = (round(x1 * ax + p.ox, 6), round(y1 * ay + p.oy, 6), round(x2 * ax + p.ox, 6), round(y2 * ay + p.oy, 6))
-            box, visibility = visible(mapped, p, painted.mask)
+        # To a millionth of a pixel: a normalised edge times the size is an integer plus float noise.
+        mapped = np.round(boxes * (w * p.sx, h * p.sy, w * p.sx, h * p.sy) + (p.ox, p.oy, p.ox, p.oy), 6)
+        if p.mask is None and not p.holes:  # seen inside a window only: every box at once
+            found = _windowed(mapped, p.window)
+        else:
+            found = [visible(tuple(m), p, painted.mask) for m in mapped.tolist()]
+        for c, (box, visibility), crowded in zip(category.tolist(), found, crowd.tolist()):
             if box is None or visibility < min_visibility - 1e-9 or min(box[2] - box[0], box[3] - box[1]) < min_box_size - TOLERANCE:
                 dropped += 1
                 continue
-            kept.append([c, *map(float, box), weight, float(visibility), crowded])
+            kept.append([c, *map(float, box), weight, round(visibility, 6), crowded])  # 6 decimals: shorter JSON, 2x faster to write
     return kept, dropped
+
+
+def _windowed(mapped: np.ndarray, win: Box) -> list[tuple]:
+    """visible() of each mapped box (a row of x1 y1 x2 y2) through a window without holes."""
+    full = (mapped[:, 2] - mapped[:, 0]) * (mapped[:, 3] - mapped[:, 1])
+    cut = np.column_stack([np.maximum(mapped[:, 0], win.x1), np.maximum(mapped[:, 1], win.y1), np.minimum(mapped[:, 2], win.x2), np.minimum(mapped[:, 3], win.y2)])
+    w, h = cut[:, 2] - cut[:, 0], cut[:, 3] - cut[:, 1]
+    seen = (full > 0) & (w > 0) & (h > 0)
+    share = np.where(seen, w * h / np.where(full > 0, full, 1.0), 0.0)
+    return [(tuple(b), v) if ok else (None, 0.0) for b, v, ok in zip(cut.tolist(), share.tolist(), seen.tolist())]
 
 
 def visible(mapped: tuple[float, float, float, float], p: Placement, mask) -> tuple[tuple | None, float]:
