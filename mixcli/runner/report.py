@@ -27,4 +27,4 @@ def _objects(s: dict) -> str:
     if "objects" not in s:
         return ""
     notes = "".join(f"; {note}" for note in s["notes"])
-    return f" with {s['objects']} objects ({s['dropped_objects']} dropped as under --min-visibility or --min-box-size{notes})"
+    return f" with {s['objects']} objects ({s['dropped_objects']} dropped by --min-visibility or --min-box-size{notes})"
