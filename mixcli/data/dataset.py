@@ -84,11 +84,11 @@ def load_dataset(
     images_at = open_store(image_dir) if image_dir is not None else None
     if layout == "auto":
         layout = _layout(data, csv, images_at)
+    if annotations is not None and layout != "coco":
+        raise UsageError("--annotations goes with --layout coco")
     if layout in ("yolo", "coco"):
         ds = _detection(data, layout, annotations, skip_bad, csv, image_dir, label_sep)
     else:
-        if annotations is not None:
-            raise UsageError("--annotations goes with --layout coco")
         ds = _classes(data, csv, images_at, soft, layout, image_col, label_col, label_sep, check_files)
     if label_maps is None:
         return ds
@@ -111,7 +111,8 @@ def _layout(data: Store, csv, images_at: Store | None) -> str:
     if csv is not None:
         return "csv"
     if data.is_file(TABLE):
-        head = data.read(TABLE).split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r").split(",")
+        with data.open(TABLE) as f:  # its header only: the whole CSV is read once, by the layout's reader
+            head = f.readline().decode("utf-8-sig", errors="replace").rstrip("\r\n").split(",")
         if OBJECTS not in head or LABEL in head:
             return "csv"
         return "yolo" if data.is_folder(yolo.LABELS) else "coco" if data.is_file(coco.FILE) else "csv"
@@ -128,8 +129,6 @@ def _detection(data: Store, layout: str, annotations, skip_bad: bool, csv, image
         if given is not None:
             raise UsageError(f"{flag} does not go with --layout {layout}")
     if layout == "yolo":
-        if annotations is not None:
-            raise UsageError("--annotations goes with --layout coco")
         got = yolo.read(data, IMAGE_EXTENSIONS)
         notes = [f"{got['polygons']} polygon(s) read as their bounding boxes"] if got["polygons"] else []
         invalid = got["invalid"]

@@ -152,10 +152,8 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
             if out is None:
                 out = scratch[a.shape] = np.empty_like(a)
         shapes = [a.shape] + [image(j).shape for j in partners]
-        marks = None
         painted = op.paint([a] + [image(j) for j in partners], row, out, job.interpolation)
-        if annotator is not None:
-            marks = annotator.marks(painted, [k] + partners, shapes, out.shape)
+        marks = annotator.marks(painted, [k] + partners, shapes, out.shape) if annotator is not None else None
         emit(r, out, painted, [rows[k]] + [rows[j] for j in partners], marks)
         return partners, painted, marks
 
