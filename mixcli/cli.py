@@ -106,7 +106,7 @@ def _add_command(op) -> None:
 for _op in REGISTRY.values():
     _add_command(_op)
 
-_PREVIEWED = ("seed", "size", "csv", "image_dir", "layout", "annotations", "min_visibility", "min_box_size", "interpolation")  # the run's options that preview takes too
+_PREVIEWED = ("seed", "pairing", "size", "csv", "image_dir", "layout", "annotations", "min_visibility", "min_box_size", "interpolation")  # the run's options that preview takes too
 
 
 def _preview_command():

@@ -13,6 +13,9 @@ image paths and classes never hold a line break (the dataset refuses them).
 
 TABLE = "train.csv"  # the table's file: DATA's (the Kaggle layout) and OUT's, so an OUT is a DATA
 IMAGE = "image"
+# --out-format imagefolder (Hugging Face datasets): the table is metadata.csv, its image column file_name
+# (a train.csv at OUT's root would be taken for the train split's data); metadata.jsonl for nested objects.
+METADATA, METADATA_JSONL, FILE_NAME = "metadata.csv", "metadata.jsonl", "file_name"
 LABEL = "label"
 SOFT_PREFIX = "p_"  # p_<class>: a class's weight (--label-format dense)
 SPARSE = "soft_label"  # --label-format sparse: class:weight pairs joined by ';', zeros left out
@@ -31,10 +34,11 @@ def soft_columns(classes: list, sparse: bool) -> list[str]:
     return [SPARSE] if sparse else [f"{SOFT_PREFIX}{c}" for c in classes]
 
 
-def header(soft: list[str] | None, objects: bool = False) -> list[str]:
-    """The columns; soft None: no class labels; objects: the objects column (before mask, which stays last)."""
+def header(soft: list[str] | None, objects: bool = False, image: str = IMAGE) -> list[str]:
+    """The columns; soft None: no class labels; objects: the objects column (before mask, which
+    stays last); image: the image column's name."""
     labels = [] if soft is None else [LABEL, *soft]
-    return [IMAGE, *labels, *PROVENANCE[:-1], *([OBJECTS] if objects else []), MASK]
+    return [image, *labels, *PROVENANCE[:-1], *([OBJECTS] if objects else []), MASK]
 
 
 def quoted(value: str) -> str:

@@ -34,6 +34,7 @@ from .options import (
 from .pixels import FORMATS, INTERPOLATIONS, MAX_PIXELS
 
 LAYOUTS = ("auto", "csv", "folders", "yolo", "coco")
+PAIRINGS = ("random", "cross-class", "balanced")  # mixcli.plan.pairing draws the last two
 
 
 def _format(flag: str, value: str) -> None:
@@ -44,6 +45,11 @@ def _format(flag: str, value: str) -> None:
 def _size(flag: str, size) -> None:
     if size is not None and (min(size) < 1 or size[0] * size[1] > MAX_PIXELS):
         raise UsageError(f"{flag} needs positive sides and at most {MAX_PIXELS} pixels, got {size[0]}x{size[1]}")
+
+
+def _remix(flag: str, pair) -> None:
+    if pair is not None and not (pair[0] >= 1 and 0 <= pair[1] <= 1):
+        raise UsageError(f"{flag} needs KAPPA >= 1 and 0 <= TAU <= 1, got {pair[0]} {pair[1]}")
 
 
 def _not_empty(flag: str, value) -> None:
@@ -75,6 +81,8 @@ class Job:
     label_smoothing: float = option(0.0, "Label smoothing EPS: y = (1-EPS)*y + EPS/K before mixing.", metavar="EPS", panel=MIXING, check=within(0, 1, open_right=True))
     copies: int = option(1, "Outputs per input row, each with its own draws (partner, weights, whether it mixes).", metavar="K", panel=MIXING, check=at_least(1))
     keep_originals: bool = option(False, "Also write every input row once, unmixed (op none).", panel=MIXING)
+    pairing: str = option("random", "Who a row is mixed with: random (the next rows of a seeded shuffle), cross-class (images of another class; multi-label: sharing no class) or balanced (a class uniform over the classes, then an image of it: Balanced-MixUp).", metavar="|".join(PAIRINGS), panel=MIXING, check=one_of(*PAIRINGS))
+    remix: tuple[float, float] | None = option(None, "Remix: the label weight of the row's own image becomes 0 when its class has >= KAPPA times the images of its partner's and lam < TAU, 1 when <= 1/KAPPA times and 1-lam < TAU, else lam (lam, the pixels' weight, is unchanged). The paper suggests 3 0.5.", metavar="KAPPA TAU", panel=MIXING, check=_remix)
     seed: int = option(0, "Random seed: the same seed writes the same bytes, whatever --workers.", metavar="N", panel=MIXING, check=at_least(0))
 
     csv: str | None = option(None, "CSV to read instead of DATA/train.csv ('-': standard input).", panel=INPUT, output=False, path=True)
@@ -97,7 +105,7 @@ class Job:
     quality: int = option(95, "JPEG quality, 1-100.", panel=OUTPUT, check=within(1, 100))
     label_format: str = option("dense", "dense: a p_<class> column a class; sparse: one soft_label column of class:weight pairs joined by ';' (zeros left out), for many classes.", metavar="dense|sparse", panel=OUTPUT, check=one_of("dense", "sparse"))
     out_layout: str = option("flat", "flat: OUT/images/<name>; folders: OUT/images/<label>/<name>, for tools that read class folders.", metavar="flat|folders", panel=OUTPUT, check=one_of("flat", "folders"))
-    out_format: str = option("files", "webdataset: tar files OUT/shards/NNNNNN.tar of samples <key>.jpg + <key>.json (its train.csv row), for streaming loaders; train.csv indexes them.", metavar="files|webdataset", panel=OUTPUT, check=one_of("files", "webdataset"))
+    out_format: str = option("files", "imagefolder: for Hugging Face datasets.load_dataset('imagefolder', data_dir=OUT): the table is OUT/metadata.csv (image column file_name; metadata.jsonl with objects nested, for a detection layout). webdataset: tar files OUT/shards/NNNNNN.tar of samples <key>.jpg + <key>.json (its train.csv row), for streaming loaders; train.csv indexes them.", metavar="files|imagefolder|webdataset", panel=OUTPUT, check=one_of("files", "imagefolder", "webdataset"))
     samples_per_tar: int = option(1000, "--out-format webdataset: samples a tar file.", metavar="N", panel=OUTPUT, check=at_least(1))
 
     workers: int = option(0, "Worker threads [default: the cores this process may use].", metavar="N", panel=RUN, output=False, check=_workers, show_default=False)
@@ -151,6 +159,15 @@ class Job:
                 open_store(place)
         self.operation.validate()
         check_values(self)
+        sources = self.operation.sources
+        if self.pairing != "random" and sources < 2:
+            raise UsageError(f"--pairing chooses partners, and {self.op} has none: it changes one image")
+        if self.remix is not None and sources != 2:
+            raise UsageError(f"--remix reweights a mix of two images, and {self.op} mixes {sources}")
+        if self.remix is not None and self.label_sep is not None:
+            raise UsageError("--remix compares single-label classes' counts: it cannot go with --label-sep")
+        if self.out_format == "imagefolder" and self.out_layout == "folders":
+            raise UsageError("--out-layout folders and --out-format imagefolder exclude each other: metadata.csv holds the labels, and datasets takes a class folder named like a split (test, val, ...) for one")
         if self.out_format == "webdataset" and self.out_layout == "folders":
             raise UsageError("--out-layout folders and --out-format webdataset exclude each other: a tar has no class folders")
         if self.overwrite and self.resume:

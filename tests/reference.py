@@ -89,11 +89,19 @@ def expected_partners(plan, i: int, count: int, bad: set) -> list[int] | None:
     return good if len(good) == count else None
 
 
-def verify(data: Path, out: Path, op: str, params=None, *, prob=1.0, seed=0, size=None, eps=0.0, bad=(), rows=None) -> pd.DataFrame:
+def drawn_partners(pairs, i: int, bad: set) -> list[int] | None:
+    """Row i's partners drawn by a --pairing, or None if one of their images is bad."""
+    found = [int(j) for j in pairs[i]]
+    return None if any(j in bad for j in found) else found
+
+
+def verify(data: Path, out: Path, op: str, params=None, *, prob=1.0, seed=0, size=None, eps=0.0, bad=(), rows=None, pairs=None) -> pd.DataFrame:
     """Assert that every row of OUT/train.csv (or the rows listed) is what docs/operations.md
     says, from the plan's draws, the source files and this independent reference; return the table.
 
-    bad: input image names that cannot be decoded (skipped with --skip-bad)."""
+    bad: input image names that cannot be decoded (skipped with --skip-bad); pairs: the partners
+    a --pairing drew ((rows, sources-1) input rows, as Plan.pairs of one copy), else (None) the
+    next rows of each row's cycle. A row whose drawn partner is bad passes through."""
     table = pd.read_csv(data / "train.csv", keep_default_na=False, dtype=str)
     names, labels = list(table.image), [int(v) for v in table.label]
     classes = sorted(set(labels))
@@ -132,7 +140,12 @@ def verify(data: Path, out: Path, op: str, params=None, *, prob=1.0, seed=0, siz
         h, w = a.shape[:2]
         got = read_image(out / r.image)
         assert got.shape == a.shape, where
-        partners = expected_partners(plan, i, PARTNERS[op], bad_rows) if plan.mixed[i] else None
+        if not plan.mixed[i]:
+            partners = None
+        elif pairs is not None:
+            partners = drawn_partners(pairs, i, bad_rows)
+        else:
+            partners = expected_partners(plan, i, PARTNERS[op], bad_rows)
         if partners is None:
             want_op = "none"
         elif op == "mix":

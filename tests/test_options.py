@@ -21,7 +21,7 @@ EXAMPLES = {
     "alpha": 0.4, "minmax": (0.2, 0.6), "correct_lam": False, "switch_prob": 0.3, "mixup_alpha": 0.5,
     "cutmix_alpha": 0.7, "scale_min": 0.2, "scale_max": 0.5, "offset": (0.3, 0.6), "decay_power": 2.0,
     "holes": 2, "hole_size": 0.3, "fill": 128, "fit": "contain",
-    "prob": 0.5, "label_smoothing": 0.1, "copies": 2, "keep_originals": True, "seed": 3,
+    "prob": 0.5, "label_smoothing": 0.1, "copies": 2, "keep_originals": True, "seed": 3, "pairing": "balanced", "remix": (3.0, 0.5),
     "csv": "{data}/train.csv", "image_dir": "{data}/train", "layout": "csv", "image_col": "image", "label_col": "label",
     "label_sep": "|", "soft": True, "annotations": "{data}/train.csv", "label_maps": "{data}",
     "min_visibility": 0.3, "min_box_size": 3.0, "ignore_index": 0, "interpolation": "cubic",

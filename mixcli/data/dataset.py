@@ -17,7 +17,16 @@ from pathlib import PurePosixPath
 
 from ..annotations import coco, yolo
 from ..annotations.objects import Objects
-from ..columns import IMAGE, LABEL, OBJECTS, SOFT_PREFIX, SPARSE, TABLE
+from ..columns import (
+    FILE_NAME,
+    IMAGE,
+    LABEL,
+    METADATA,
+    OBJECTS,
+    SOFT_PREFIX,
+    SPARSE,
+    TABLE,
+)
 from ..errors import MixcliError, UsageError, listing
 from ..store import Store, open_file, open_store
 from . import STDIN
@@ -106,8 +115,8 @@ def load_dataset(
 def _layout(data: Store, csv, images_at: Store | None) -> str:
     """What --layout auto reads DATA as: yolo when it has images/ and labels/ and no train.csv,
     coco when it has annotations.json and no train.csv (or, for both, its train.csv is a mixcli
-    detection output's: objects and no labels), class folders when there is no CSV but folders,
-    else a CSV."""
+    detection output's: objects and no labels), a CSV when it has train.csv or metadata.csv,
+    class folders when there is no CSV but folders, else a CSV."""
     if csv is not None:
         return "csv"
     if data.is_file(TABLE):
@@ -116,6 +125,8 @@ def _layout(data: Store, csv, images_at: Store | None) -> str:
         if OBJECTS not in head or LABEL in head:
             return "csv"
         return "yolo" if data.is_folder(yolo.LABELS) else "coco" if data.is_file(coco.FILE) else "csv"
+    if data.is_file(METADATA):  # Hugging Face's imagefolder (a mixcli OUT of --out-format imagefolder)
+        return "csv"
     if data.is_folder(yolo.IMAGES) and data.is_folder(yolo.LABELS):
         return "yolo"
     if data.is_file(coco.FILE):
@@ -149,7 +160,9 @@ def _classes(data: Store, csv, images_at, soft, layout, image_col, label_col, la
         if csv is not None:
             raise UsageError("--csv and --layout folders exclude each other")
         return _folder_dataset(data, images_at, label_sep)
-    source, key = open_file(csv) if csv is not None and os.fspath(csv) != STDIN else (data, TABLE)
+    source, key = open_file(csv) if csv is not None and os.fspath(csv) != STDIN else (data, _table(data))
+    if key == METADATA and image_col == IMAGE:  # imagefolder's image column
+        image_col = FILE_NAME
     stdin = csv is not None and os.fspath(csv) == STDIN
     name = "stdin" if stdin else source.where(key)
     raw = sys.stdin.buffer.read() if stdin else _csv_bytes(source, key)
@@ -170,6 +183,11 @@ def _classes(data: Store, csv, images_at, soft, layout, image_col, label_col, la
         root=root, images=images, classes=classes, targets=weights, digest=hashlib.sha256(raw).hexdigest(),
         ignored_columns=ignored, source=None if stdin else source,
     )
+
+
+def _table(data: Store) -> str:
+    """DATA's table: train.csv, else a Hugging Face imagefolder's metadata.csv."""
+    return METADATA if not data.is_file(TABLE) and data.is_file(METADATA) else TABLE
 
 
 def _csv_bytes(store: Store, key: str) -> bytes:

@@ -130,3 +130,39 @@ def hard_labels(targets: np.ndarray, classes: list, sep: str | None = None) -> l
 def row_label(targets: Targets, classes: list, sources: list[int], weights, eps: float = 0.0, sep: str | None = None) -> object:
     """The label of one row mixed from `sources` with `weights` (the same arithmetic as mix)."""
     return hard_labels(mix(targets, np.array([sources]), np.array([weights], dtype=np.float64), eps), classes, sep)[0]
+
+
+@dataclass(frozen=True)
+class Remix:
+    """Remix's label weights (Chou et al., "Remix: Rebalanced Mixup", ECCV 2020 workshops): a
+    two-source row's own image weighs 0 when its class is at least kappa times as common as its
+    partner's and its pixel weight lam < tau, 1 when at most 1/kappa times as common and
+    1 - lam < tau, else lam. hard: each input row's class; counts: the input rows of each class."""
+
+    kappa: float
+    tau: float
+    hard: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, targets: Targets, kappa: float, tau: float) -> "Remix":
+        hard = targets.hard()
+        return cls(kappa, tau, hard, np.bincount(hard, minlength=targets.num_classes))
+
+    def weights(self, sources: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The label weights of rows with these sources and pixel weights ((rows, S), padded with
+        -1 and 0). Rows of another number of sources than 2 keep theirs, and so do rows Remix leaves at lam."""
+        out = weights.copy()
+        two = np.flatnonzero((sources >= 0).sum(axis=1) == 2)
+        lam = weights[two, 0]
+        ratio = self.counts[self.hard[sources[two, 0]]] / self.counts[self.hard[sources[two, 1]]]
+        lam_y = np.where((ratio >= self.kappa) & (lam < self.tau), 0.0, np.where((ratio <= 1 / self.kappa) & (1 - lam < self.tau), 1.0, lam))
+        moved = lam_y != lam
+        out[two[moved], 0], out[two[moved], 1] = lam_y[moved], 1.0 - lam_y[moved]
+        return out
+
+    def row(self, sources: list[int], weights) -> list[float]:
+        """weights for one row."""
+        width = max(2, len(sources))
+        src = np.array([list(sources) + [-1] * (width - len(sources))])
+        return self.weights(src, np.array([list(weights) + [0.0] * (width - len(weights))], dtype=np.float64))[0, : len(sources)].tolist()

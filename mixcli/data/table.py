@@ -22,10 +22,12 @@ BLOCK = 512  # output rows whose label weights are dense at once
 class Table:
     """The rows of train.csv for some output rows (results: their RowResults; names, masks: their
     files relative to OUT). Rows dropped by --skip-bad are left out. placed(name, label): where
-    an image is filed by its label (--out-layout folders), or None."""
+    an image is filed by its label (--out-layout folders), or None; remix: a labels.Remix, whose
+    label weights the table writes (weights, p_ columns) beside each row's pixel weight (lam);
+    image_column: the first column's name."""
 
     def __init__(self, ds: Dataset, results: list[RowResult], names: list[str], masks: list[str] | None, *,
-                 smoothing: float = 0.0, label_sep: str | None = None, sparse: bool = False, placed=None):
+                 smoothing: float = 0.0, label_sep: str | None = None, sparse: bool = False, placed=None, remix=None, image_column: str = columns.IMAGE):
         keep = [k for k, r in enumerate(results) if not r.error]
         self.kept = keep  # positions in results of the rows written
         self._ds, self._smoothing, self._sparse = ds, smoothing, sparse
@@ -33,13 +35,16 @@ class Table:
         width = max((len(r.sources) for r in results), default=1)
         self._src = np.array([r.sources + [-1] * (width - len(r.sources)) for r in kept], dtype=np.int64).reshape(len(keep), width)
         self._w = np.array([r.weights + [0.0] * (width - len(r.weights)) for r in kept], dtype=np.float64).reshape(len(keep), width)
+        if remix is not None:  # label weights; lam stays the pixels' weight
+            self._w = remix.weights(self._src, self._w)
         self.ops = [r.op for r in kept]
         self.labelled = ds.targets is not None  # a detection dataset's rows have objects instead
         self.soft_columns = columns.soft_columns(ds.classes, sparse) if self.labelled else []
-        self.columns = columns.header(self.soft_columns if self.labelled else None, objects=ds.objects is not None)
+        self.columns = columns.header(self.soft_columns if self.labelled else None, objects=ds.objects is not None, image=image_column)
         self.images = [names[k] for k in keep]
         self.masks = [masks[k] if masks and results[k].mask else "" for k in keep]
-        self._rest = [self._provenance(r) + ([str(len(r.objects))] if ds.objects is not None else []) for r in kept]
+        label_w = self._w.tolist() if remix is not None else [r.weights for r in kept]
+        self._rest = [self._provenance(r, w) + ([str(len(r.objects))] if ds.objects is not None else []) for r, w in zip(kept, label_w)]
         self.objects = [r.objects for r in kept]
         self.sizes = [r.size for r in kept]
         if not self.labelled:
@@ -64,14 +69,14 @@ class Table:
     def __len__(self) -> int:
         return len(self.kept)
 
-    def _provenance(self, r: RowResult) -> list[str]:
-        """The row's fields from op to boxes."""
+    def _provenance(self, r: RowResult, weights: list[float]) -> list[str]:
+        """The row's fields from op to boxes (weights: its sources' label weights)."""
         images = self._ds.images
         box = r.boxes[0] if r.boxes and has_box_columns(r.op) else None
         return [
             r.op, images[r.sources[0]], images[r.sources[1]] if len(r.sources) > 1 else "", repr(float(r.weights[0])),
             *columns.box_fields(box),
-            ";".join(images[j] for j in r.sources), ";".join(repr(float(x)) for x in r.weights), columns.boxes_field(r.boxes),
+            ";".join(images[j] for j in r.sources), ";".join(repr(float(x)) for x in weights[: len(r.sources)]), columns.boxes_field(r.boxes),
         ]
 
     def _mixed(self, start: int) -> np.ndarray:
@@ -121,14 +126,38 @@ class Table:
         """The CSV into text file f, a line a row; with first, a shard's part (see mixcli.columns)."""
         quoted = columns.quoted
         f.write(",".join(map(quoted, ([columns.ROW] if first is not None else []) + self.columns)) + "\n")
-        n_soft = len(self.soft_columns)
-        for k, row in enumerate(self.rows()):
-            if not self.labelled:
-                f.write(",".join(([str(first[k])] if first is not None else []) + [quoted(v) for v in row]) + "\n")
-                continue
-            head = ([str(first[k])] if first is not None else []) + [quoted(row[0]), quoted(str(row[1]))]
-            soft = row[2 : 2 + n_soft] if n_soft > 1 else [quoted(row[2])]
-            f.write(",".join(head + soft + [quoted(v) for v in row[2 + n_soft :]]) + "\n")
+        soft = self._soft_text()
+        k = 0
+        for block in self._blocks():
+            for entries in block:
+                fields = [str(first[k])] if first is not None else []
+                fields.append(quoted(self.images[k]))
+                if self.labelled:
+                    fields += [quoted(str(self.labels[k])), soft(entries)]
+                fields += [quoted(v) for v in self._rest[k]]
+                fields.append(quoted(self.masks[k]))
+                f.write(",".join(fields) + "\n")
+                k += 1
+
+    def _soft_text(self):
+        """entries -> the row's label columns as CSV text (the fields rows() yields, joined). Dense:
+        cut from one line of zeros, since formatting a thousand 0.0 fields a row one by one costs more
+        than the rest of the row."""
+        names = [str(c) for c in self._ds.classes]
+        if self._sparse:
+            return lambda entries: columns.quoted(columns.sparse_field(names, entries))
+        zeros = "0.0," * len(names)
+        width = len("0.0,")
+
+        def dense(entries) -> str:
+            parts, at = [], 0
+            for c, v in entries:
+                parts += [zeros[at : c * width], repr(v), ","]
+                at = (c + 1) * width
+            parts.append(zeros[at:])
+            return "".join(parts)[:-1]
+
+        return dense
 
 
 def _label(entries: list, classes: list, sep: str | None):

@@ -2,6 +2,7 @@
 cleaning up); the state of its run under OUT/.mixcli is Out.state (mixcli.outdir.state).
 
     OUT/train.csv, skipped.csv         the table of the run, and the rows --skip-bad dropped
+    OUT/metadata.csv|.jsonl            --out-format imagefolder: the table, named for Hugging Face datasets
     OUT/images/<row>_<stem>.<ext>      the images (images/<label>/... with --out-layout folders)
     OUT/masks/<row>_<stem>.png         FMix's mixing masks
     OUT/labels/<row>_<stem>.txt        --layout yolo: each image's objects; OUT/data.yaml names the classes
@@ -23,7 +24,7 @@ from ..store import Store
 from .state import State
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
+_ROW_PREFIX = re.compile(r"^\d{6,}(_|$)")  # a previous mixcli output's row number, dropped when chaining (imagefolder: the whole stem)
 _TAR = re.compile(r"\d{6}\.tar")
 
 
@@ -31,6 +32,7 @@ class Out:
     """OUT, over its store: the names below are keys relative to OUT."""
 
     TABLE = columns.TABLE
+    TABLES = (TABLE, columns.METADATA, columns.METADATA_JSONL)  # what the output formats name the table
     SKIPPED = "skipped.csv"
     IMAGES = "images"
     MASKS = "masks"
@@ -47,8 +49,9 @@ class Out:
     PART, STATS, JOURNAL, OBJECTS = ".csv", ".json", ".journal", ".objects.jsonl"  # a shard's rows of train.csv, its stats (done), its finished chunks, its rows' objects
     BESIDE = (MASKS, LABELS, LABEL_MAPS)  # folders of files named after the images
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, table: str = TABLE):
         self.store = store
+        self.table = table  # the table's file: TABLE, or what the output format names it
         self.state = State(self)
 
     def __str__(self) -> str:
@@ -60,17 +63,18 @@ class Out:
     # Names
 
     @classmethod
-    def image_names(cls, images: list[str], ext: str, copies: int = 1, originals: bool = False) -> list[str]:
-        """Unique, deterministic names: images/<output row>_<safe stem><ext>, for the output rows
-        c*N + i (copy c of input row i) and, with originals, K*N + i."""
+    def image_names(cls, images: list[str], ext: str, copies: int = 1, originals: bool = False, stems: bool = True) -> list[str]:
+        """Unique, deterministic names: images/<output row>_<safe stem><ext> (images/<output
+        row><ext> without stems), for the output rows c*N + i (copy c of input row i) and, with
+        originals, K*N + i."""
         n = len(images)
         total = n * copies + (n if originals else 0)
         width = max(6, len(str(total - 1)))
-        stems = []
-        for image in images:
-            stem = _ROW_PREFIX.sub("", PurePosixPath(image.replace("\\", "/")).stem)
-            stems.append(_UNSAFE.sub("_", stem).strip("._")[:48])
-        return [f"{cls.IMAGES}/{r:0{width}d}{'_' + stems[r % n] if stems[r % n] else ''}{ext}" for r in range(total)]
+        tails = [""] * n
+        for k, image in enumerate(images if stems else ()):
+            stem = _UNSAFE.sub("_", _ROW_PREFIX.sub("", PurePosixPath(image.replace("\\", "/")).stem)).strip("._")[:48]
+            tails[k] = f"_{stem}" if stem else ""
+        return [f"{cls.IMAGES}/{r:0{width}d}{tails[r % n]}{ext}" for r in range(total)]
 
     @classmethod
     def mask_names(cls, names: list[str]) -> list[str]:

@@ -1,6 +1,6 @@
 """Applying the plan to one chunk: decode each image once, paint, encode, write.
 
-A chunk is one cycle of rows: a mixed row's partners are the next rows of the cycle (wrapping
+A chunk is one cycle of rows: unless the plan drew them (--pairing), a mixed row's partners are the next rows of the cycle (wrapping
 around; its c-th copy counts from the (c+1)-th next row), so each image is decoded once and, for
 an operation of S sources and K copies, the first S+K-2 images are held until the chunk ends.
 With skip_bad, a row whose image cannot be decoded is dropped and the rows before it take the
@@ -10,6 +10,7 @@ never on timing or --workers.
 
 import threading
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -72,6 +73,9 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
     rows = [int(i) for i in plan.chunks[chunk_id]]
     n, m, held, copies = plan.inputs, len(rows), op.sources - 1, plan.copies
     kept = held + copies - 1  # the first `kept` images are partners of the cycle's last rows
+    drawn = _drawn_partners(plan, rows) if plan.pairs is not None else None
+    if drawn is not None:  # partners from anywhere: the chunk reads theirs after its own
+        rows, release = rows + drawn.extra, drawn.release
     raw: dict[int, bytes] = {}
     decoded: dict[int, np.ndarray] = {}
     failed: dict[int, str] = {}  # images that could not be read or decoded, and why
@@ -115,7 +119,18 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
 
     def partners_of(k: int, copy: int) -> list[int] | None:
         """Copy `copy`'s partners: the next `held` rows of the cycle whose images decode (with
-        skip_bad), counted from the copy+1-th next row; None if too few decode."""
+        skip_bad), counted from the copy+1-th next row, or the plan's drawn partners if all
+        decode; None if too few decode."""
+        if drawn is not None:
+            found = drawn.partners[(copy, k)]
+            try:
+                for j in found:
+                    image(j)
+            except ImageError:
+                if not job.skip_bad:
+                    raise
+                return None
+            return found
         found = []
         for t in range(m - 1):
             if len(found) == held:
@@ -145,7 +160,8 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
             return pass_through(k, r, decoded_only=bool(plan.mixed[r]))
         a = image(k)
         row = plan.row(r)
-        if op.paints_over_base(row) and k >= kept and copy == copies - 1:
+        last_use = k in release[k] if drawn is not None else k >= kept
+        if op.paints_over_base(row) and last_use and copy == copies - 1:
             out = a
         else:
             out = scratch.get(a.shape)
@@ -157,7 +173,7 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
         emit(r, out, painted, [rows[k]] + [rows[j] for j in partners], marks)
         return partners, painted, marks
 
-    for k, i in enumerate(rows):
+    for k, i in enumerate(rows[:m]):
         if stop.is_set():
             raise Interrupted
         # The original first: the last copy may paint over the decoded image.
@@ -177,8 +193,37 @@ def paint_chunk(job: Job, plan: Plan, ds: Dataset, chunk_id: int, emit, stop: th
                 [[int(v) for v in box] for box in painted.boxes], painted.mask is not None, error,
                 *((marks.objects, marks.dropped, list(marks.size)) if marks is not None else ()),
             ))
+        if drawn is not None:
+            for j in release[k]:
+                decoded.pop(j, None)
+                raw.pop(j, None)
         # The first `kept` good images are the last rows' partners (wrapping past bad ones): kept.
-        if k - sum(1 for j in failed if j < k) >= kept:
+        elif k - sum(1 for j in failed if j < k) >= kept:
             decoded.pop(k, None)
             raw.pop(k, None)
     return res
+
+
+class _Drawn(NamedTuple):
+    """A chunk's partners drawn by the plan: partners[(copy, k)]: row k's, as positions among the
+    chunk's rows followed by `extra` (the partners' input rows outside the chunk); release[k]:
+    the positions whose images no row after k uses."""
+
+    partners: dict[tuple[int, int], list[int]]
+    extra: list[int]
+    release: list[list[int]]
+
+
+def _drawn_partners(plan: Plan, rows: list[int]) -> _Drawn:
+    n = plan.inputs
+    extra = sorted({int(p) for c in range(plan.copies) for i in rows for p in plan.pairs[c * n + i]} - set(rows))
+    at = {i: k for k, i in enumerate(rows + extra)}
+    partners = {(c, k): [at[int(p)] for p in plan.pairs[c * n + i]] for c in range(plan.copies) for k, i in enumerate(rows)}
+    last = {k: k for k in range(len(rows))}
+    for (_, k), found in partners.items():
+        for j in found:
+            last[j] = max(last.get(j, k), k)
+    release: list[list[int]] = [[] for _ in rows]
+    for j, k in last.items():
+        release[k].append(j)
+    return _Drawn(partners, extra, release)

@@ -39,7 +39,7 @@ def dry_run(prep, start: float) -> dict:
     prep.format.show(prep, table, [first[k] for k in table.kept])
     return {
         "dry_run": True, "rows": len(rows), **{name: ops[name] for name in (*REGISTRY, NONE)},
-        "out": str(out), "csv": out.where(out.TABLE) if prep.group is None else None,
+        "out": str(out), "csv": out.where(out.table) if prep.group is None else None,
         **({"group": list(prep.group), "shards": prep.mine} if prep.group is not None else {}),
         "classes": [str(c) for c in ds.classes] if ds.targets is not None else [str(c["name"]) for c in ds.objects.categories] if ds.objects else [], "first_rows": table.csv_text(), "seconds": round(time.perf_counter() - start, 3),
     }

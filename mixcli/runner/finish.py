@@ -21,6 +21,7 @@ from ..outdir import Out
 from ..pixels import checked
 from ..pixels.codec import decoded
 from ..store import open_store
+from .formats import table_of
 
 
 def finish(prep, opened, start: float) -> dict:
@@ -29,12 +30,12 @@ def finish(prep, opened, start: float) -> dict:
     if prep.group is not None:
         return group_summary(prep, time.perf_counter() - start)
     removed = 0
-    if not out.store.is_file(out.TABLE) or opened.todo:
+    if not out.store.is_file(out.table) or opened.todo:
         listed, removed = merge_parts(out, len(prep.layout))
         if opened.reused:  # files of an earlier run; a new run starts in an empty OUT
             removed += out.remove_unlisted(listed, prep.beside())
     return {
-        **table_counts(out), **object_counts(prep, range(len(prep.layout))), "out": str(out), "csv": out.where(out.TABLE), "classes": len(prep.ds.classes),
+        **shard_counts(out, range(len(prep.layout))), **object_counts(prep, range(len(prep.layout))), "out": str(out), "csv": out.where(out.table), "classes": len(prep.ds.classes),
         "workers": job.n_workers, "kernels": checked.active(), "decoders": decoded(),
         "seconds": round(time.perf_counter() - start, 3), "ignored_columns": prep.ds.ignored_columns, "removed": removed,
     }
@@ -49,10 +50,11 @@ def merge(place) -> dict:
     count = out.state.shards()
     if count is None:
         raise MixcliError(f"{out.where(out.RUN)} records no shards: it was written by another mixcli version")
-    before = out.store.is_file(out.TABLE) and not out.state.missing(count) and not any(out.state.has_part(s) for s in range(count))
+    out = Out(out.store, table_of(out.state.read(), out.state.labels() is not None))
+    before = out.store.is_file(out.table) and not out.state.missing(count) and not any(out.state.has_part(s) for s in range(count))
     if not before:
         merge_parts(out, count)
-    done = {**table_counts(out), "out": str(out), "csv": out.where(out.TABLE), "shards": count}
+    done = {**shard_counts(out, range(count)), "out": str(out), "csv": out.where(out.table), "shards": count}
     return {**done, "seconds": 0.0, "merged_before": True} if before else {**done, "seconds": round(time.perf_counter() - start, 3)}
 
 
@@ -93,17 +95,46 @@ def _write_tables(out: Out, count: int) -> list[str]:
             headers = [next(p, None) for p in parts]
             if not columns.part_header_ok(headers[0]) or any(h != headers[0] for h in headers):
                 raise MixcliError(f"the shards' parts in {out.where(out.WORK)} do not agree: rerun with --overwrite")
-            text.write(columns.part_rest(headers[0]))
+            nest = _nesting(out, count, stack, columns.part_rest(headers[0])) if out.table == columns.METADATA_JSONL else None
+            if nest is None:
+                text.write(columns.part_rest(headers[0]))
             for line in heapq.merge(*parts, key=columns.part_row):
                 rest = columns.part_rest(line)
-                text.write(rest)
+                text.write(rest if nest is None else nest(rest))
                 listed.extend(columns.files_of(rest))
 
     lost = [s for s in range(count) if not out.state.has_part(s)]
     if lost:
         raise MixcliError(f"the parts of train.csv of shards {', '.join(map(str, lost[:20]))} are missing from {out.where(out.WORK)}: rerun with --overwrite")
-    out.store.write_text_with(out.TABLE, fill)
+    out.store.write_text_with(out.table, fill)
     return listed
+
+
+def _nesting(out: Out, count: int, stack, head: str):
+    """For metadata.jsonl: a function from a line of the table (in row order) to its JSON line,
+    the row's objects nested as {bbox: [[x, y, w, h], ...] (pixels), category: [id, ...], weight: [...]}."""
+    names = next(csv.reader([head]))
+    ids = [c["id"] for c in out.state.labels()["categories"]]
+    parts = [stack.enter_context(out.state.open_objects(s)) for s in range(count)]
+    rows = heapq.merge(*parts, key=_objects_row)
+
+    def nest(line: str) -> str:
+        record = {k: columns.json_value(k, v) for k, v in zip(names, next(csv.reader([line])))}
+        _, image, _, _, objects = json.loads(next(rows))
+        if image != record[columns.FILE_NAME]:
+            raise MixcliError(f"the shards' parts in {out.where(out.WORK)} do not agree: rerun with --overwrite")
+        record[columns.OBJECTS] = {
+            "bbox": [[x1, y1, round(x2 - x1, 6), round(y2 - y1, 6)] for _, x1, y1, x2, y2, *_ in objects],
+            "category": [ids[o[0]] for o in objects], "weight": [o[5] for o in objects],
+        }
+        return json.dumps(record) + "\n"
+
+    return nest
+
+
+def _objects_row(line: str) -> int:
+    """The output row of a line of a shard's objects part ([row, image, w, h, objects])."""
+    return int(line[1 : line.index(",")])
 
 
 def _write_labels(out: Out, count: int) -> None:
@@ -118,23 +149,21 @@ def _write_labels(out: Out, count: int) -> None:
     writer = coco.Writer(labels["categories"])
     with contextlib.ExitStack() as stack:
         parts = [stack.enter_context(out.state.open_objects(s)) for s in range(count)]
-        for line in heapq.merge(*parts, key=lambda line: int(line[1 : line.index(",")])):
+        for line in heapq.merge(*parts, key=_objects_row):
             _, image, w, h, objects = json.loads(line)
             writer.add(image, w, h, objects)
     out.store.write(out.ANNOTATIONS, writer.text())
 
 
-def table_counts(out: Out) -> dict:
-    """Rows per op and the skipped images, read back from the written tables."""
-    import pandas as pd
-
-    with out.store.open(out.TABLE) as f:
-        ops = pd.read_csv(f, usecols=[columns.OP], keep_default_na=False)[columns.OP]
-    skipped = []
-    if out.store.is_file(out.SKIPPED):
-        with out.store.open(out.SKIPPED) as f:
-            skipped = pd.read_csv(f, keep_default_na=False)[columns.SKIPPED[0]].tolist()
-    return {"rows": len(ops), **{op: int((ops == op).sum()) for op in (*REGISTRY, NONE)}, "skipped": len(skipped), "skipped_images": skipped}
+def shard_counts(out: Out, shards) -> dict:
+    """Rows per op and the skipped images of these shards, from their stats (never from the table:
+    it is merged from the same shards, and may be a million rows of a thousand columns)."""
+    stats = [out.state.shard_stats(s) for s in shards]
+    skipped = sorted(tuple(x) for st in stats for x in st.skipped)  # as skipped.csv lists them
+    return {
+        "rows": sum(st.rows for st in stats), **{op: sum(st.ops.get(op, 0) for st in stats) for op in (*REGISTRY, NONE)},
+        "skipped": len(skipped), "skipped_images": [image for _, image, _ in skipped],
+    }
 
 
 def object_counts(prep, shards) -> dict:
@@ -148,12 +177,8 @@ def object_counts(prep, shards) -> dict:
 def group_summary(prep, seconds: float) -> dict:
     """What a shard group wrote (its shards' stats), and how many shards of the run are done."""
     state = prep.out.state
-    stats = [state.shard_stats(s) for s in prep.mine]
-    skipped = sorted(tuple(x) for st in stats for x in st.skipped)
     return {
-        "rows": sum(st.rows for st in stats), **{op: sum(st.ops.get(op, 0) for st in stats) for op in (*REGISTRY, NONE)},
-        "skipped": len(skipped), "skipped_images": [image for _, image, _ in skipped],
-        **object_counts(prep, prep.mine), "out": str(prep.out), "csv": None, "group": list(prep.group), "shards": prep.mine,
+        **shard_counts(prep.out, prep.mine), **object_counts(prep, prep.mine), "out": str(prep.out), "csv": None, "group": list(prep.group), "shards": prep.mine,
         "missing": state.missing(len(prep.layout)), "workers": prep.job.n_workers, "kernels": checked.active(),
         "decoders": decoded(), "seconds": round(seconds, 3),
     }

@@ -1,7 +1,11 @@
-"""Output formats: how a run's images reach OUT. One small object a format, chosen by --out-format.
+"""Output formats: how a run's images reach OUT and what its table is called. One small object a
+format, chosen by --out-format.
 
 Files (the default) writes each output at its name under OUT (under OUT/images/<label>/ with
---out-layout folders). WebDataset stages the images under OUT/.mixcli/stage until their shard
+--out-layout folders). ImageFolder writes them so, and names the table as Hugging Face datasets'
+imagefolder loader reads it: OUT/metadata.csv, image column file_name (metadata.jsonl, with each
+row's objects nested, for a dataset with objects: a CSV cannot nest), and names the images by their
+output row alone. WebDataset stages the images under OUT/.mixcli/stage until their shard
 is done, then packs the shard's samples into tar files OUT/shards/NNNNNN.tar: output row r is
 sample <key> (its image name's stem, dots as '_': a WebDataset key ends at the first dot) with
 members <key>.jpg|png, <key>.json (its train.csv row) and, for fmix, <key>.mask.png. Tars are
@@ -15,6 +19,7 @@ import itertools
 import json
 import math
 import tarfile
+import types
 
 from .. import columns
 from ..outdir import Out
@@ -22,6 +27,9 @@ from ..outdir import Out
 
 class Files:
     """--out-format files."""
+
+    table, image_column = columns.TABLE, columns.IMAGE
+    stems = True  # output names keep the input's stem (Out.image_names)
 
     def __init__(self, by_label: bool = False):
         self._by_label = by_label  # --out-layout folders: images/<label>/<name>
@@ -45,6 +53,17 @@ class Files:
 
     def show(self, prep, table, rows: list[int]) -> None:
         """A dry run: name the table's files as the run will."""
+
+
+class ImageFolder(Files):
+    """--out-format imagefolder."""
+
+    image_column = columns.FILE_NAME
+    stems = False  # datasets takes a file named like a split (test_1.jpg, x_val.png) for that split's
+
+    def __init__(self, by_label: bool, nested: bool):
+        super().__init__(by_label)
+        self.table = columns.METADATA_JSONL if nested else columns.METADATA
 
 
 class WebDataset(Files):
@@ -135,6 +154,15 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def of_job(job):
-    """The job's output format."""
-    return WebDataset(job.samples_per_tar) if job.out_format == "webdataset" else Files(job.out_layout == "folders")
+def of_job(job, objects: bool = False):
+    """The job's output format (objects: the dataset has objects)."""
+    if job.out_format == "webdataset":
+        return WebDataset(job.samples_per_tar)
+    if job.out_format == "imagefolder":
+        return ImageFolder(job.out_layout == "folders", objects)
+    return Files(job.out_layout == "folders")
+
+
+def table_of(record: dict, objects: bool) -> str:
+    """The table's file of the run that OUT's run record describes (objects: a dataset with objects)."""
+    return of_job(types.SimpleNamespace(**record["options"]), objects).table

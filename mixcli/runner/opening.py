@@ -54,7 +54,7 @@ def open_out(prep) -> Opened:
         out.state.join(prep.run_record)
         check_record(prep)
     else:
-        out.store.delete([out.TABLE, out.SKIPPED, out.DATA_YAML, out.ANNOTATIONS])  # a stale table must never describe new images
+        out.store.delete([*out.TABLES, out.SKIPPED, out.DATA_YAML, out.ANNOTATIONS])  # a stale table must never describe new images
         out.state.start(prep.run_record)
     objects = prep.ds.objects
     if not again:

@@ -18,6 +18,7 @@ from ..pixels.codec import decode, encode_png, resize
 from ..plan import make_plan
 from ..store import open_file
 from .chunk import Interrupted, paint_chunk
+from .prepare import members_of
 
 TILE = 256  # pixels, the longer side of each sample
 LINE = 16  # pixels a caption line
@@ -34,7 +35,7 @@ def preview(job: Job, n: int, path: Path) -> dict:
         raise MixcliError(f"-n must be >= 1, got {n}")
     ds = load_dataset(**job.dataset_options())
     try:
-        plan = make_plan(len(ds), job.operation, 1.0, job.seed)
+        plan = make_plan(len(ds), job.operation, 1.0, job.seed, pairing=job.pairing, members=members_of(job, ds), names=ds.images)
     except ValueError as e:
         raise MixcliError(str(e)) from None
     classes = [ds.classes[k] for k in ds.targets.hard()] if ds.targets is not None else [""] * len(ds)  # each input row's class
