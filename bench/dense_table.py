@@ -19,23 +19,33 @@ Three studies:
   runs     `mixcli mixup DATA OUT --seed 0 --workers 1 -q` (and `--label-format sparse`) as a
            subprocess on both sizes; the two class counts alternate (the order flips every
            repetition), `sync` and the code loaded (bench/run.py's warm_code) untimed before each run.
+           Every run writes a new OUT, and none is deleted before the end (a full run keeps ~4.5 GB
+           and ~700,000 files under --work meanwhile), and the runs start --settle seconds after a
+           sync: this VM's / is an ext4 without a journal, where each new file skips the inodes
+           freed in the last 60 s one by one (the kernel's recently_deleted()), so a run started
+           just after the previous OUT's 50,000 files were deleted spent 30 s more in the kernel
+           (sys 10 s -> 40 s on 50,000 rows, whatever the classes: the noise of earlier figures).
            Per-row cost = slope between the two sizes (start-up apart); the figure is the slope
            with 1,000 classes minus the slope with 10 (wall, CPU user+sys, user), median and
            min-max over the repetitions (each repetition's own four runs). After each run, untimed:
            OUT/train.csv's bytes a row and its sha256 (the bytes every change must keep).
   parts    in a child process, on the larger size: prepare, then every chunk painted (no file
            written) for the RowResults, then per repetition, class count and format the table's
-           work as the run does it, each step timed alone (time.perf_counter), divided by the rows:
-           prepare() (reads DATA), the journal (state.append of each chunk), by_row, the Table
+           work as the run does it, each step timed alone (wall: time.perf_counter, and CPU:
+           time.process_time, which other load disturbs less), divided by the rows: prepare()
+           (reads DATA), the journal (state.append of each chunk), by_row, the Table
            (Prepared.table), Table.rows(), Table.write into an io.StringIO, the shard's part
            written as finish_shard writes it (store.write_text_with), finish_shard whole (Table,
            part, stats), the merge (finish._write_tables: the parts into train.csv), merge_parts
-           whole, and table_counts (pandas reads train.csv back). The train.csv it merges is
-           checked against the runs' (same sha256).
-  profile  `python -m cProfile -m mixcli ...` on the larger size, dense, 1,000 and 10 classes, one
-           run each: the functions with most time a row (own time, and cumulative for the
-           table's steps) and their difference. cProfile sees the main thread only, which is where
-           the shards are finished (Table, part), merged and counted; the painting thread is not in it.
+           whole, and the run's counts (table_counts: pandas reads train.csv back; since issue 19
+           shard_counts, from the shards' stats). The train.csv it merges is checked against the
+           runs' (same sha256).
+  profile  cProfile of `mixcli mixup ...` (wrapped: mixcli ends with os._exit, which
+           `python -m cProfile` does not survive) on the larger size, dense, 1,000 and 10
+           classes, one run each: cumulative time a row of the table's steps, and the functions
+           whose own time grows most with the classes. cProfile sees the main thread only, which
+           is where the shards are finished (Table, part), merged and counted; the painting
+           thread is not in it (nor is its waiting for it: lock waits are left out of the list).
 
 Writes bench/runs/DENSE-<mode>.md and bench/runs/<date>-dense-<mode>.json (mode: full or quick).
 """
@@ -73,6 +83,7 @@ SIZES = {"full": (10_000, 50_000), "quick": (2_000, 10_000)}
 REPS = {"full": 3, "quick": 2}
 PART_REPS = {"full": 5, "quick": 3}
 MANY, FEW = 1000, 10
+WARM_N = 1000  # rows of the warm-up run: code and caches loaded, few files made
 FORMATS = ("dense", "sparse")
 LINKS = 60_000  # ext4 allows 65,000 links to a file
 TARGET_US = 20.0  # the issue's target: dense costs at most this much more a row with 1,000 classes
@@ -138,8 +149,10 @@ def mixcli_args(data: Path, out: Path, fmt: str) -> list[str]:
 
 
 def timed_run(cmd: list[str], out: Path, env: dict | None, rows: int, err: Path) -> dict:
-    """One run: wall, CPU (user, sys) and peak RSS of the child; then, untimed, train.csv's bytes and digest."""
-    shutil.rmtree(out, ignore_errors=True)
+    """One run into a new OUT: wall, CPU (user, sys) and peak RSS of the child; then, untimed,
+    train.csv's bytes and digest. OUT is left in place: see settle()."""
+    if out.exists():
+        raise SystemExit(f"dense_table: {out} exists")
     benchrun.warm_code("mixcli")
     os.sync()  # earlier runs' writeback and discards stay out of this one (as bench/run.py)
     with open(err, "wb") as ef:
@@ -154,21 +167,34 @@ def timed_run(cmd: list[str], out: Path, env: dict | None, rows: int, err: Path)
     size, sha, lines = file_digest(out / "train.csv")
     if lines != rows + 1:
         raise SystemExit(f"dense_table: {' '.join(cmd)} wrote {lines - 1} rows, expected {rows}")
-    shutil.rmtree(out)
     cpu = ru.ru_utime + ru.ru_stime
     return {"wall": wall, "user": ru.ru_utime, "sys": ru.ru_stime, "cpu": cpu, "maxrss_mib": ru.ru_maxrss / 1024,
             "foreign": max(0.0, (b1 - b0 - cpu) / (wall * NCPU)), "iowait": (io1 - io0) / (wall * NCPU),
             "csv_bytes": size, "sha256": sha}
 
 
+def settle(log, seconds: float) -> None:
+    """sync, then wait: on an ext4 without a journal (this VM's /), every new inode skips, one by
+    one, the inodes freed in the last 60 s (300 s while their inode-table block is dirty: the kernel's
+    recently_deleted()), so a run creating 50,000 files just after 50,000 were deleted spends 30 s
+    more in the kernel (perf: __ext4_new_inode -> find_inode_bit -> recently_deleted). Hence no OUT
+    is deleted before the end, and the runs start `seconds` after the last deletion."""
+    os.sync()
+    if seconds > 0:
+        log(f"bench: sync, then {seconds:.0f} s for inodes freed earlier to age (ext4 without a journal skips recently freed ones)")
+        time.sleep(seconds)
+
+
 def whole_runs(datas: dict, sizes: tuple, reps: int, env: dict | None, outroot: Path, log) -> dict:
-    """(fmt, classes, n) -> [run dict] over the repetitions; the class counts alternate."""
+    """(fmt, classes, n) -> [run dict] over the repetitions; the class counts alternate. Each run
+    writes its own OUT under outroot, deleted only at the end (see settle)."""
     runs: dict = {}
     for rep in range(reps):
         for n in sizes:
             for fmt in FORMATS:
                 for c in ((FEW, MANY) if rep % 2 == 0 else (MANY, FEW)):
-                    r = timed_run(MIXCLI + mixcli_args(datas[n, c], outroot / "run", fmt), outroot / "run", env, n, outroot / "stderr.txt")
+                    out = outroot / f"run_{rep}_{n}_{fmt}_{c}"
+                    r = timed_run(MIXCLI + mixcli_args(datas[n, c], out, fmt), out, env, n, outroot / "stderr.txt")
                     runs.setdefault((fmt, c, n), []).append(r)
                     log(f"rep {rep + 1}/{reps} n={n:<6} {fmt:6s} {c:5d} classes: {r['wall']:7.2f} s wall, {r['user']:6.2f} user, "
                         f"{r['sys']:6.2f} sys, {r['csv_bytes'] / n:7.1f} B a row of train.csv")
@@ -207,7 +233,7 @@ STEPS = [  # (key, what), in the order printed
     ("finish_shard", "finish_shard whole (Table + part + stats)"),
     ("merge", "merge: _write_tables (parts -> train.csv)"),
     ("merge_parts", "merge_parts whole"),
-    ("counts", "table_counts (pandas reads train.csv)"),
+    ("counts", "the run's counts: table_counts (pandas reads train.csv) or shard_counts (stats)"),
 ]
 
 
@@ -232,6 +258,14 @@ def parts_main(argv: list[str]) -> int:
     from mixcli.runner.prepare import prepare
 
     print(f"parts: mixcli from {Path(mixcli.__file__).parent}", file=sys.stderr, flush=True)
+
+    def counts_of(out, count):
+        """The run's counts as its finish takes them: table_counts (train.csv read back with pandas)
+        before issue 19's change, shard_counts (the shards' stats) since."""
+        if hasattr(finish, "table_counts"):
+            return finish.table_counts, out
+        return finish.shard_counts, out, range(count)
+
     datas = dict(zip((FEW, MANY), args.data))
     preps, results = {}, {}
     for c in (FEW, MANY):
@@ -256,6 +290,7 @@ def parts_main(argv: list[str]) -> int:
                 wall: dict = {k: 0.0 for k, _ in STEPS}
                 cpu: dict = {k: 0.0 for k, _ in STEPS}
                 scratch = f"{out.WORK}/scratch_part.csv"
+                table_key = getattr(out, "table", out.TABLE)  # Out.table since issue 19 (the table's name per output format)
 
                 def timed(step, fn, *a):
                     w0, c0 = time.perf_counter(), time.process_time()
@@ -288,15 +323,15 @@ def parts_main(argv: list[str]) -> int:
                     store.delete([scratch])
                     del table
                     timed("finish_shard", local.finish_shard, prep, s, res)
-                store.delete([out.TABLE])
+                store.delete([table_key])
                 timed("merge", finish._write_tables, out, count)
-                store.delete([out.TABLE])
+                store.delete([table_key])
                 timed("merge_parts", finish.merge_parts, out, count)
-                rows_out = timed("counts", finish.table_counts, out)["rows"]
+                rows_out = timed("counts", *counts_of(out, count))["rows"]
                 for k in wall:
                     times.setdefault(f"{fmt}|{c}", {}).setdefault(k, []).append(wall[k])
                     times.setdefault(f"cpu|{fmt}|{c}", {}).setdefault(k, []).append(cpu[k])
-                size, sha, _ = file_digest(Path(store.where(out.TABLE)))
+                size, sha, _ = file_digest(Path(store.where(table_key)))
                 digests.setdefault(f"{fmt}|{c}", set()).add(sha)
                 print(f"parts: rep {rep + 1}/{args.reps} {fmt:6s} {c:5d} classes: " + ", ".join(f"{k} {v / rows_out * 1e6:.1f}" for k, v in wall.items())
                       + " µs a row", file=sys.stderr, flush=True)
@@ -326,7 +361,7 @@ def part_figures(parts: dict) -> dict:
 WATCH = [  # (path suffix, function): the table's steps, cumulative
     ("runner/local.py", "finish_shard"), ("data/table.py", "__init__"), ("data/table.py", "write"), ("data/table.py", "rows"),
     ("data/labels.py", "mix_sparse"), ("store/base.py", "write_text_with"), ("runner/finish.py", "merge_parts"),
-    ("runner/finish.py", "_write_tables"), ("runner/finish.py", "fill"), ("runner/finish.py", "table_counts"),
+    ("runner/finish.py", "_write_tables"), ("runner/finish.py", "fill"), ("runner/finish.py", "table_counts"), ("runner/finish.py", "shard_counts"),
     ("runner/prepare.py", "prepare"), ("outdir/state.py", "append"), ("runner/local.py", "run_shards"), ("runner/finish.py", "finish"),
     ("mixcli/columns.py", "quoted"), ("mixcli/columns.py", "part_row"), ("mixcli/columns.py", "part_rest"), ("mixcli/columns.py", "files_of"),
 ]
@@ -355,13 +390,11 @@ def profile(datas: dict, n: int, env: dict | None, outroot: Path, log) -> dict:
 
     found = {}
     for c in (MANY, FEW):
-        out, prof = outroot / "prof_out", outroot / f"prof_{c}.pstats"
-        shutil.rmtree(out, ignore_errors=True)
+        out, prof = outroot / f"prof_out_{c}", outroot / f"prof_{c}.pstats"
         os.sync()
         t0 = time.perf_counter()
         subprocess.run([PY, "-c", PROFILED, str(prof)] + mixcli_args(datas[n, c], out, "dense"), check=True, env=env, cwd="/", stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - t0
-        shutil.rmtree(out)
         st = pstats.Stats(str(prof)).stats  # (file, line, fn) -> (cc, nc, tt, ct, callers)
         funcs = {}
         for (file, line, fn), (cc, nc, tt, ct, _) in st.items():
@@ -398,6 +431,7 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=["runs", "parts", "profile"], nargs="+", default=None, help="the studies to run [all three]")
     ap.add_argument("--mixcli-rev", default=None, metavar="REV", help="benchmark mixcli/ as committed at REV (git archive) instead of the working tree")
     ap.add_argument("--work", type=Path, default=Path("/tmp/mixcli_dense_bench"), help="DATA and OUT go here [/tmp/mixcli_dense_bench]")
+    ap.add_argument("--settle", type=float, default=65.0, help="seconds to wait after sync before the timed runs (see settle()) [65]")
     ap.add_argument("--results", type=Path, default=None, help="markdown output [bench/runs/DENSE-<mode>.md]")
     args = ap.parse_args(argv)
     mode = "quick" if args.quick else "full"
@@ -428,12 +462,13 @@ def main(argv=None) -> int:
     shutil.rmtree(outroot, ignore_errors=True)
     outroot.mkdir()
     log("bench: building / checking DATA ...")
-    datas = {(n, c): dataset(args.work, n, c) for n in sizes for c in (FEW, MANY)}
+    datas = {(n, c): dataset(args.work, n, c) for n in sizes + (WARM_N,) for c in (FEW, MANY)}
+    settle(log, args.settle)
 
     runs = figs = parts = pfigs = prof = None
     if "runs" in studies:
         log(f"bench: whole runs, {reps} repetitions ...")
-        timed_run(MIXCLI + mixcli_args(datas[sizes[0], MANY], outroot / "run", "dense"), outroot / "run", env, sizes[0], outroot / "stderr.txt")  # warm-up
+        timed_run(MIXCLI + mixcli_args(datas[WARM_N, MANY], outroot / "warm", "dense"), outroot / "warm", env, WARM_N, outroot / "stderr.txt")
         runs = whole_runs(datas, sizes, reps, env, outroot, log)
         figs = run_figures(runs, sizes, reps)
     if "parts" in studies:
@@ -517,7 +552,7 @@ def main(argv=None) -> int:
         cells = []
         for fmt in FORMATS:
             cells += ["", "", f"{sum(pfigs[fmt, s]['extra'] for s in run_steps):.1f}", f"{sum(pfigs[fmt, s]['cpu'] for s in run_steps):.1f}"]
-        md.append("| **what a run does**: prepare + journal + finish_shard + merge_parts + table_counts | " + " | ".join(cells) + " |")
+        md.append("| **what a run does**: prepare + journal + finish_shard + merge_parts + counts | " + " | ".join(cells) + " |")
     if prof:
         tot = {c: prof[c]["watch"] for c in prof}
         md += ["", f"cProfile, main thread, one dense run of {n1} rows (wall under cProfile: {MANY} classes {prof[MANY]['wall']:.1f} s, "

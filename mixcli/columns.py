@@ -8,8 +8,13 @@ A detection dataset's rows have no class label (no label and p_ columns) and one
 before mask, objects: the number of objects the row's image carries.
 
 A shard's part of train.csv has one more column first, ROW (the output row), and one row a line:
-image paths and classes never hold a line break (the dataset refuses them).
+image paths and classes never hold a line break (the dataset refuses them). With dense label
+columns, two more follow ROW: AT, where the label columns begin in the line, and LABELS, the
+nonzero ones as index:weight pairs joined by ';' (the line leaves the label columns out): a part
+is then as short as a sparse table, and the merge writes the zeros.
 """
+
+import csv
 
 TABLE = "train.csv"  # the table's file: DATA's (the Kaggle layout) and OUT's, so an OUT is a DATA
 IMAGE = "image"
@@ -27,6 +32,7 @@ OBJECTS = "objects"
 PROVENANCE = (OP, "source_a", "source_b", LAM, *BOX, "sources", "weights", "boxes", MASK)
 CHAINED = (OP, "source_a", LAM)  # all three mark a mixcli output, whose soft labels are read when chaining
 ROW = "_row"  # a shard's part: the output row first, the merge's key
+AT, LABELS = "_at", "_labels"  # a dense table's part: where its label columns go, and their nonzero weights
 SKIPPED = ("image", "error")  # skipped.csv
 
 
@@ -67,6 +73,24 @@ def sparse_field(names: list[str], entries: list[tuple[int, float]]) -> str:
     return ";".join(f"{names[c]}:{v!r}" for c, v in entries)
 
 
+def dense_field(zeros: str, pairs) -> str:
+    """The label columns of a dense row: zeros ('0.0,' a class) with each (class index, weight as
+    text) of pairs, in class order, in place (cut from one line of zeros: formatting a thousand
+    fields a row one by one costs more than the rest of the row)."""
+    parts, at, width = [], 0, len("0.0,")
+    for c, v in pairs:
+        parts += [zeros[at : c * width], v, ","]
+        at = (c + 1) * width
+    parts.append(zeros[at:])
+    return "".join(parts)[:-1]
+
+
+def compact_line(row, head: str, labels: str, tail: str) -> str:
+    """A dense table's line in a shard's part: head (up to the label columns), the nonzero
+    labels as index:weight;..., tail (after them, from its comma)."""
+    return f"{row},{len(head)},{labels},{head}{tail}"
+
+
 def part_header_ok(line: str | None) -> bool:
     return line is not None and line.startswith(f"{ROW},")
 
@@ -76,9 +100,26 @@ def part_row(line: str) -> int:
     return int(line[: line.index(",")])
 
 
-def part_rest(line: str) -> str:
-    """A line of a shard's part without its ROW field: the line of train.csv."""
-    return line[line.index(",") + 1 :]
+def part_reader(header: str):
+    """line -> the line of train.csv, for the lines of a shard's part with this header (its first line)."""
+    if not header.startswith(f"{ROW},{AT},{LABELS},"):
+        return lambda line: line[line.index(",") + 1 :]
+    names = next(csv.reader([header]))
+    zeros = "0.0," * (names.index(OP) - names.index(LABEL) - 1)  # the p_ columns lie between label and op
+
+    def rest(line: str) -> str:
+        _, at, labels, body = line.split(",", 3)
+        at = int(at)
+        pairs = [(int(c), v) for c, v in (pair.split(":") for pair in labels.split(";"))] if labels else []
+        return body[:at] + dense_field(zeros, pairs) + body[at:]
+
+    return rest
+
+
+def part_header(line: str) -> str:
+    """The header of train.csv from a part's header."""
+    skip = 3 if line.startswith(f"{ROW},{AT},{LABELS},") else 1
+    return line.split(",", skip)[skip]
 
 
 def files_of(line: str) -> list[str]:

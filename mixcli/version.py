@@ -1,3 +1,3 @@
 """mixcli's version (the run record holds it: a run is resumed only by the version that started it)."""
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"

@@ -454,16 +454,16 @@ def test_an_imagefolder_out_chains_into_the_next_run(data, tmp_path):
     assert list(second["source_a"]) == list(first["file_name"])  # OUT1's images, by their file_name
     assert {s for v in second["sources"] for s in v.split(";")} <= set(first["file_name"])
     assert [c for c in second.columns if c.startswith("p_")] == ["p_cat", "p_dog", "p_owl"]
-    # read as the files output is: the same next run, file by file matched by output row (the
-    # files output's stems are kept; OUT1's row-only names are a row prefix, dropped whole)
-    a_rows, a_rest = by_row(visible(tmp_path / "next"), stems=False)
+    # read as the files output is: the same next run, file by file matched by output row (each
+    # run's own names hold the stem of its input: OUT1's row-only name, or the files output's stem)
+    a_rows, a_rest = by_row(visible(tmp_path / "next"), stems=True)
     b_rows, b_rest = by_row(visible(tmp_path / "next_files"), stems=True)
     assert len(a_rows) == 60 and a_rows == b_rows
     assert set(a_rest) == set(b_rest) == {"train.csv"}
     # and its train.csv, byte for byte but its own paths and the sources' names: OUT1's by their row alone
     own = {"image": row_only}
     sources = {c: row_only for c in ("source_a", "source_b", "sources")}
-    assert a_rest["train.csv"].decode() == renamed(b_rest["train.csv"].decode(), own | sources)
+    assert renamed(a_rest["train.csv"].decode(), own) == renamed(b_rest["train.csv"].decode(), own | sources)
 
 
 def test_a_hugging_face_image_folder_is_a_dataset(tmp_path):

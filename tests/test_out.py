@@ -271,3 +271,11 @@ def test_finish_drops_the_parts_and_keeps_the_record(out):
     out.state.finish(3)
     assert out.store.files(Out.STATE) == ["run.json", "shards/000000.json", "shards/000001.json", "shards/000002.json"]
     assert out.state.missing(3) == [] and out.state.read() == STATE
+
+
+def test_an_input_named_by_digits_alone_keeps_them_in_its_output_name():
+    """Only a previous output's row prefix (digits then _) is dropped: numeric ids (Kaggle's
+    000123.jpg) stay; imagefolder names (stems=False) hold the output row alone."""
+    images = ["000123.jpg", "images/000007_cat.jpg", "images/000009.jpg"]
+    assert Out.image_names(images, ".jpg") == ["images/000000_000123.jpg", "images/000001_cat.jpg", "images/000002_000009.jpg"]
+    assert Out.image_names(images, ".png", stems=False) == ["images/000000.png", "images/000001.png", "images/000002.png"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mixcli import columns
 from mixcli.data import table as table_module
 from mixcli.data.dataset import Dataset
 from mixcli.data.labels import Targets
@@ -73,11 +74,17 @@ def test_csv_text_quotes_commas_and_quotes_as_the_csv_module_reads_them():
 
 
 def test_a_shards_part_has_the_output_row_first():
-    text = Table(DS, RESULTS, NAMES, MASKS).csv_text(first=[10, 11, 13, 14, 15])  # one value per row written
+    """A sparse table's part is its lines after the output row; a dense table's leaves out the
+    label columns, giving where they go and their nonzero weights (index:weight)."""
+    text = Table(DS, RESULTS, NAMES, MASKS, sparse=True).csv_text(first=[10, 11, 13, 14, 15])  # one value per row written
     rows = parsed(text)
-    assert rows[0] == ["_row", *HEADER]
+    assert rows[0][0] == "_row" and rows[0][1:4] == ["image", "label", "soft_label"]
     assert [r[0] for r in rows[1:]] == ["10", "11", "13", "14", "15"]
-    assert [r[1:] for r in rows[1:]] == [[str(v) for v in row] for row in ROWS]
+    rows = parsed(Table(DS, RESULTS, NAMES, MASKS).csv_text(first=[10, 11, 13, 14, 15]))
+    assert rows[0] == ["_row", "_at", "_labels", *HEADER]
+    assert [r[:3] for r in rows[1:]] == [["10", "22", "0:0.25;1:0.75"], ["11", "22", "1:0.5;2:0.5"], ["13", "22", f"0:{0.1 + 0.2!r};1:0.3;2:0.4"],
+                                         ["14", "22", "0:0.6;2:0.4"], ["15", "22", "0:1.0"]]
+    assert [r[3:] for r in rows[1:]] == [[str(v) for v in (*row[:2], "", *row[5:])] for row in ROWS]  # the label columns' place left empty
 
 
 def test_no_rows_is_the_header_alone():
@@ -163,8 +170,11 @@ def test_the_columns_module_reads_a_parts_lines_back(sparse):
     lines = Table(DS, RESULTS, NAMES, MASKS, sparse=sparse).csv_text(first=[10, 11, 13, 14, 15]).splitlines()
     assert columns.part_header_ok(lines[0]) and not columns.part_header_ok(",".join(HEADER)) and not columns.part_header_ok(None)
     assert [columns.part_row(line) for line in lines[1:]] == [10, 11, 13, 14, 15]
-    assert [columns.part_rest(line) for line in lines[1:]] == Table(DS, RESULTS, NAMES, MASKS, sparse=sparse).csv_text().splitlines()[1:]
-    assert [columns.files_of(columns.part_rest(line)) for line in lines[1:]] == [
+    whole = Table(DS, RESULTS, NAMES, MASKS, sparse=sparse).csv_text().splitlines()
+    line_of = columns.part_reader(lines[0])
+    assert columns.part_header(lines[0] + "\n") == whole[0] + "\n"
+    assert [line_of(line) for line in lines[1:]] == whole[1:]
+    assert [columns.files_of(line_of(line)) for line in lines[1:]] == [
         ["images/000000_x.png"], ["images/000001_x.png"], ["images/000003_x.png"], ["images/000004_x.png", "masks/000004_x.png"], ["images/000005_x.png"]]
 
 
@@ -183,6 +193,9 @@ def test_the_written_csv_is_the_rows_as_the_csv_module_writes_them(classes, spar
     names_out = [f"images/{k:06d}_x.png" for k in range(40)]
     t = Table(ds, results, names_out, None, smoothing=eps, sparse=sparse)
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows([[str(r), *map(str, fields)] for r, fields in zip(range(100, 140), t.rows())])
-    assert t.csv_text(first=list(range(100, 140))).split("\n", 1)[1] == buf.getvalue()
-    assert t.csv_text().count("\n") == 41
+    csv.writer(buf, lineterminator="\n").writerows([[*map(str, fields)] for fields in t.rows()])
+    assert t.csv_text().split("\n", 1)[1] == buf.getvalue()
+    part = t.csv_text(first=list(range(100, 140))).splitlines(keepends=True)  # and a shard's part reads back to the same lines
+    line_of = columns.part_reader(part[0])
+    assert "".join(line_of(line) for line in part[1:]) == buf.getvalue()
+    assert [columns.part_row(line) for line in part[1:]] == list(range(100, 140))

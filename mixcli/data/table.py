@@ -123,41 +123,27 @@ class Table:
         return buf.getvalue()
 
     def write(self, f, first: list | None = None) -> None:
-        """The CSV into text file f, a line a row; with first, a shard's part (see mixcli.columns)."""
+        """The CSV into text file f, a line a row; with first, a shard's part (see mixcli.columns:
+        with dense label columns, each row's nonzero labels apart, the zeros left to the merge)."""
         quoted = columns.quoted
-        f.write(",".join(map(quoted, ([columns.ROW] if first is not None else []) + self.columns)) + "\n")
-        soft = self._soft_text()
+        compact = first is not None and self.labelled and not self._sparse
+        lead = [columns.ROW, columns.AT, columns.LABELS] if compact else [columns.ROW] if first is not None else []
+        f.write(",".join(map(quoted, lead + self.columns)) + "\n")
+        zeros = "0.0," * len(self.soft_columns)
+        names = [str(c) for c in self._ds.classes]
         k = 0
         for block in self._blocks():
             for entries in block:
-                fields = [str(first[k])] if first is not None else []
-                fields.append(quoted(self.images[k]))
-                if self.labelled:
-                    fields += [quoted(str(self.labels[k])), soft(entries)]
-                fields += [quoted(v) for v in self._rest[k]]
-                fields.append(quoted(self.masks[k]))
-                f.write(",".join(fields) + "\n")
+                head = quoted(self.images[k]) + "," + (quoted(str(self.labels[k])) + "," if self.labelled else "")
+                tail = "".join("," + quoted(v) for v in self._rest[k]) + "," + quoted(self.masks[k])
+                if compact:
+                    f.write(columns.compact_line(first[k], head, ";".join(f"{c}:{v!r}" for c, v in entries), tail) + "\n")
+                elif not self.labelled:
+                    f.write(("" if first is None else f"{first[k]},") + head[:-1] + tail + "\n")
+                else:
+                    soft = columns.quoted(columns.sparse_field(names, entries)) if self._sparse else columns.dense_field(zeros, [(c, repr(v)) for c, v in entries])
+                    f.write(("" if first is None else f"{first[k]},") + head + soft + tail + "\n")
                 k += 1
-
-    def _soft_text(self):
-        """entries -> the row's label columns as CSV text (the fields rows() yields, joined). Dense:
-        cut from one line of zeros, since formatting a thousand 0.0 fields a row one by one costs more
-        than the rest of the row."""
-        names = [str(c) for c in self._ds.classes]
-        if self._sparse:
-            return lambda entries: columns.quoted(columns.sparse_field(names, entries))
-        zeros = "0.0," * len(names)
-        width = len("0.0,")
-
-        def dense(entries) -> str:
-            parts, at = [], 0
-            for c, v in entries:
-                parts += [zeros[at : c * width], repr(v), ","]
-                at = (c + 1) * width
-            parts.append(zeros[at:])
-            return "".join(parts)[:-1]
-
-        return dense
 
 
 def _label(entries: list, classes: list, sep: str | None):

@@ -24,7 +24,7 @@ from ..store import Store
 from .state import State
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_ROW_PREFIX = re.compile(r"^\d{6,}(_|$)")  # a previous mixcli output's row number, dropped when chaining (imagefolder: the whole stem)
+_ROW_PREFIX = re.compile(r"^\d{6,}_")  # a previous mixcli output's row number, dropped when chaining
 _TAR = re.compile(r"\d{6}\.tar")
 
 

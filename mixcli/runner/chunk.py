@@ -1,8 +1,10 @@
 """Applying the plan to one chunk: decode each image once, paint, encode, write.
 
-A chunk is one cycle of rows: unless the plan drew them (--pairing), a mixed row's partners are the next rows of the cycle (wrapping
+A chunk is one cycle of rows: a mixed row's partners are the next rows of the cycle (wrapping
 around; its c-th copy counts from the (c+1)-th next row), so each image is decoded once and, for
 an operation of S sources and K copies, the first S+K-2 images are held until the chunk ends.
+When the plan drew the partners (--pairing cross-class or balanced), the chunk reads those
+outside it too, and holds each image until the last of its rows that uses it.
 With skip_bad, a row whose image cannot be decoded is dropped and the rows before it take the
 next good rows of the cycle as partners: the outcome depends only on the chunk's own files,
 never on timing or --workers.

@@ -95,11 +95,12 @@ def _write_tables(out: Out, count: int) -> list[str]:
             headers = [next(p, None) for p in parts]
             if not columns.part_header_ok(headers[0]) or any(h != headers[0] for h in headers):
                 raise MixcliError(f"the shards' parts in {out.where(out.WORK)} do not agree: rerun with --overwrite")
-            nest = _nesting(out, count, stack, columns.part_rest(headers[0])) if out.table == columns.METADATA_JSONL else None
+            head, line_of = columns.part_header(headers[0]), columns.part_reader(headers[0])
+            nest = _nesting(out, count, stack, head) if out.table == columns.METADATA_JSONL else None
             if nest is None:
-                text.write(columns.part_rest(headers[0]))
+                text.write(head)
             for line in heapq.merge(*parts, key=columns.part_row):
-                rest = columns.part_rest(line)
+                rest = line_of(line)
                 text.write(rest if nest is None else nest(rest))
                 listed.extend(columns.files_of(rest))
 
