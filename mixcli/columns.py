@@ -77,12 +77,20 @@ def dense_field(zeros: str, pairs) -> str:
     """The label columns of a dense row: zeros ('0.0,' a class) with each (class index, weight as
     text) of pairs, in class order, in place (cut from one line of zeros: formatting a thousand
     fields a row one by one costs more than the rest of the row)."""
-    parts, at, width = [], 0, len("0.0,")
+    return "".join(_dense_pieces(zeros, pairs))
+
+
+def _dense_pieces(zeros: str, pairs) -> list[str]:
+    """dense_field's text in pieces (joined once with the rest of a line)."""
+    pieces, at, width = [], 0, len("0.0,")
     for c, v in pairs:
-        parts += [zeros[at : c * width], v, ","]
+        pieces += [zeros[at : c * width], v, ","]
         at = (c + 1) * width
-    parts.append(zeros[at:])
-    return "".join(parts)[:-1]
+    if at < len(zeros):
+        pieces.append(zeros[at:-1])
+    else:
+        pieces.pop()  # the last class's comma
+    return pieces
 
 
 def compact_line(row, head: str, labels: str, tail: str) -> str:
@@ -111,7 +119,7 @@ def part_reader(header: str):
         _, at, labels, body = line.split(",", 3)
         at = int(at)
         pairs = [(int(c), v) for c, v in (pair.split(":") for pair in labels.split(";"))] if labels else []
-        return body[:at] + dense_field(zeros, pairs) + body[at:]
+        return "".join([body[:at], *_dense_pieces(zeros, pairs), body[at:]])
 
     return rest
 
@@ -126,7 +134,7 @@ def files_of(line: str) -> list[str]:
     """The files under OUT a line of train.csv names: its image and its mask, if any (both made
     by mixcli, so neither is quoted: the image is the first field and the mask the last)."""
     image = line[: line.index(",")]
-    mask = line.rstrip("\n").rsplit(",", 1)[1]
+    mask = line[line.rindex(",") + 1 :].rstrip("\n")  # from the right: a dense line is 4 KB a thousand classes
     return [image, mask] if mask else [image]
 
 
