@@ -33,6 +33,7 @@ PROVENANCE = (OP, "source_a", "source_b", LAM, *BOX, "sources", "weights", "boxe
 CHAINED = (OP, "source_a", LAM)  # all three mark a mixcli output, whose soft labels are read when chaining
 ROW = "_row"  # a shard's part: the output row first, the merge's key
 AT, LABELS = "_at", "_labels"  # a dense table's part: where its label columns go, and their nonzero weights
+COMPACT = (ROW, AT, LABELS)  # the leading columns of a dense table's part
 SKIPPED = ("image", "error")  # skipped.csv
 
 
@@ -110,7 +111,7 @@ def part_row(line: str) -> int:
 
 def part_reader(header: str):
     """line -> the line of train.csv, for the lines of a shard's part with this header (its first line)."""
-    if not header.startswith(f"{ROW},{AT},{LABELS},"):
+    if not _compact(header):
         return lambda line: line[line.index(",") + 1 :]
     names = next(csv.reader([header]))
     zeros = "0.0," * (names.index(OP) - names.index(LABEL) - 1)  # the p_ columns lie between label and op
@@ -126,8 +127,12 @@ def part_reader(header: str):
 
 def part_header(line: str) -> str:
     """The header of train.csv from a part's header."""
-    skip = 3 if line.startswith(f"{ROW},{AT},{LABELS},") else 1
+    skip = len(COMPACT) if _compact(line) else 1
     return line.split(",", skip)[skip]
+
+
+def _compact(header: str) -> bool:
+    return header.startswith(",".join(COMPACT) + ",")
 
 
 def files_of(line: str) -> list[str]:

@@ -127,7 +127,7 @@ class Table:
         with dense label columns, each row's nonzero labels apart, the zeros left to the merge)."""
         quoted = columns.quoted
         compact = first is not None and self.labelled and not self._sparse
-        lead = [columns.ROW, columns.AT, columns.LABELS] if compact else [columns.ROW] if first is not None else []
+        lead = list(columns.COMPACT) if compact else [columns.ROW] if first is not None else []
         f.write(",".join(map(quoted, lead + self.columns)) + "\n")
         zeros = "0.0," * len(self.soft_columns)
         names = [str(c) for c in self._ds.classes]
